@@ -1,0 +1,181 @@
+import {
+  findBooking,
+  insertHold,
+  listBookings as listBookingRows,
+  markCancelled,
+  markConfirmed,
+  releaseLapsedHolds,
+  type BookingRecord,
+} from '../db/bookings-repo.js';
+import { SQLSTATE, sqlState } from '../db/database.js';
+import { bumpAvailabilityVersion, findUserById } from '../db/users-repo.js';
+import { cancelTransition, confirmTransition, type BookingStatus } from '../domain/booking-state.js';
+import { AppError, invalidField } from '../domain/errors.js';
+import { effectiveAvailability } from '../domain/schedule.js';
+import { isBookableSlot } from '../domain/slots.js';
+import { formatInstant } from '../domain/zoned-time.js';
+import { loadAvailabilityRules } from './availability-rules.js';
+import type { AppContext, Principal } from './context.js';
+import { decodeCursor, encodeCursor, toPage, type Page } from './pagination.js';
+import { requireProvider } from './providers.js';
+import { newId } from './secrets.js';
+import { checkDuration, DEFAULT_DURATION_MINUTES } from './slots.js';
+
+export interface BookingView {
+  id: string;
+  providerId: string;
+  clientId: string;
+  start: string;
+  end: string;
+  status: BookingStatus;
+  expiresAt: string;
+  createdAt: string;
+  confirmedAt?: string;
+  cancelledAt?: string;
+  notes?: string;
+  cancelReason?: string;
+}
+
+export function toBookingView(b: BookingRecord): BookingView {
+  return {
+    id: b.id,
+    providerId: b.providerId,
+    clientId: b.clientId,
+    start: formatInstant(b.start),
+    end: formatInstant(b.end),
+    status: b.status,
+    expiresAt: formatInstant(b.expiresAt),
+    createdAt: formatInstant(b.createdAt),
+    ...(b.confirmedAt !== null ? { confirmedAt: formatInstant(b.confirmedAt) } : {}),
+    ...(b.cancelledAt !== null ? { cancelledAt: formatInstant(b.cancelledAt) } : {}),
+    ...(b.notes !== null ? { notes: b.notes } : {}),
+    ...(b.cancelReason !== null ? { cancelReason: b.cancelReason } : {}),
+  };
+}
+
+const NOT_BOOKABLE_DETAIL = {
+  off_grid: 'The start is not on the 15-minute grid of the provider\'s local clock.',
+  too_soon: 'The start is less than the minimum notice ahead.',
+  outside_availability: 'The time is not inside the provider\'s working time.',
+} as const;
+
+/** Clients book for themselves; an admin books on a client's behalf with clientId. */
+async function resolveClient(ctx: AppContext, caller: Principal, clientId: string | undefined): Promise<string> {
+  if (caller.role === 'admin') {
+    if (clientId === undefined) throw invalidField('body/clientId', 'is required when an administrator books');
+    const client = await findUserById(ctx.db, clientId);
+    if (!client || client.role !== 'client') throw invalidField('body/clientId', `no client with id "${clientId}"`);
+    return client.id;
+  }
+  if (caller.role !== 'client') throw new AppError('forbidden', 'Only clients (or an administrator for a client) can book.');
+  if (clientId !== undefined && clientId !== caller.userId) {
+    throw new AppError('forbidden', 'A client books for itself; clientId is for administrators.');
+  }
+  return caller.userId;
+}
+
+/**
+ * Holds a slot for HOLD_TTL_SECONDS. The rules (grid, notice, working time)
+ * are checked here; "nobody else has it" is not checked at all but left to the
+ * exclusion constraint, which is what makes it true under any concurrency.
+ */
+export async function holdBooking(
+  ctx: AppContext,
+  caller: Principal,
+  input: { providerId: string; start: number; duration?: number; notes?: string; clientId?: string },
+): Promise<BookingView> {
+  const duration = checkDuration('body/duration', input.duration ?? DEFAULT_DURATION_MINUTES);
+  const clientId = await resolveClient(ctx, caller, input.clientId);
+  const provider = await requireProvider(ctx.db, input.providerId);
+  const slot = { start: input.start, end: input.start + duration * 60_000 };
+  const rules = await loadAvailabilityRules(ctx.db, provider, slot);
+  const verdict = isBookableSlot(
+    {
+      available: effectiveAvailability(rules, slot),
+      busy: [],
+      durationMinutes: duration,
+      earliestStart: ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000,
+      timeZone: rules.timeZone,
+    },
+    slot,
+  );
+  if (verdict !== 'ok' && verdict !== 'busy') throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
+  try {
+    const booking = await ctx.db.transaction(async (tx) => {
+      await releaseLapsedHolds(tx, provider.id, slot);
+      const held = await insertHold(tx, {
+        id: newId('bkg'),
+        providerId: provider.id,
+        clientId,
+        ...slot,
+        notes: input.notes ?? null,
+        ttlSeconds: ctx.config.holdTtlSeconds,
+      });
+      await bumpAvailabilityVersion(tx, provider.id);
+      return held;
+    });
+    return toBookingView(booking);
+  } catch (error) {
+    if (sqlState(error) === SQLSTATE.exclusionViolation) {
+      throw new AppError('slot_taken', 'This time overlaps a booking that is held or confirmed.');
+    }
+    throw error;
+  }
+}
+
+function canSee(caller: Principal, b: BookingRecord): boolean {
+  return caller.role === 'admin' || caller.userId === b.clientId || caller.userId === b.providerId;
+}
+
+export async function getBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {
+  const b = await findBooking(ctx.db, id);
+  if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
+  return toBookingView(b);
+}
+
+export async function confirmBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {
+  return ctx.db.transaction(async (tx) => {
+    const b = await findBooking(tx, id, { forUpdate: true });
+    if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
+    if (caller.role !== 'admin' && caller.userId !== b.clientId) {
+      throw new AppError('forbidden', 'Only the booking\'s client confirms it.');
+    }
+    const transition = confirmTransition(b.status);
+    if (transition === 'unchanged') return toBookingView(b);
+    const confirmed = await markConfirmed(tx, id);
+    await bumpAvailabilityVersion(tx, b.providerId);
+    return toBookingView(confirmed);
+  });
+}
+
+export async function cancelBooking(ctx: AppContext, caller: Principal, id: string, reason: string | null): Promise<BookingView> {
+  return ctx.db.transaction(async (tx) => {
+    const b = await findBooking(tx, id, { forUpdate: true });
+    if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
+    const transition = cancelTransition(b.status);
+    if (transition === 'unchanged') return toBookingView(b);
+    const cancelled = await markCancelled(tx, id, reason);
+    await bumpAvailabilityVersion(tx, b.providerId);
+    return toBookingView(cancelled);
+  });
+}
+
+export async function listBookings(
+  ctx: AppContext,
+  caller: Principal,
+  query: { from?: number; to?: number; status?: BookingStatus; limit: number; cursor?: string },
+): Promise<Page<BookingView>> {
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+    throw invalidField('query/from', 'must not be after to');
+  }
+  const after = decodeCursor(query.cursor);
+  const rows = await listBookingRows(ctx.db, {
+    participantId: caller.role === 'admin' ? null : caller.userId,
+    from: query.from ?? null,
+    to: query.to ?? null,
+    status: query.status ?? null,
+    after: after ? { start: after.sortValue, id: after.id } : null,
+    limit: query.limit + 1,
+  });
+  return toPage(rows, query.limit, toBookingView, (b) => encodeCursor(b.start, b.id));
+}

@@ -1,0 +1,26 @@
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { Role } from '../db/users-repo.js';
+
+/** The app's only source of "now" for rules such as the minimum notice; tests pin it. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface AppContext {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  /** The id of the administrator that ADMIN_API_KEY acts as (set at start). */
+  adminUserId: string;
+}
+
+/** Who is calling: resolved from the API key once per request. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  /** null for the ADMIN_API_KEY from the environment, which is no stored key. */
+  keyId: string | null;
+}

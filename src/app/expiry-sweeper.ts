@@ -1,0 +1,33 @@
+import { expireLapsedHolds } from '../db/bookings-repo.js';
+import { deleteIdempotencyKeysOlderThan } from '../db/idempotency-repo.js';
+import { bumpAvailabilityVersion } from '../db/users-repo.js';
+import type { Database } from '../db/database.js';
+
+const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
+
+/**
+ * Reads already treat lapsed holds as expired; this writes it down (so
+ * `status = 'expired'` is true in SQL too), bumps the providers' versions so
+ * caches and listeners hear of the freed time, and drops day-old idempotency
+ * records. Safe to run on every process at once: each UPDATE takes its rows once.
+ */
+export async function sweepOnce(db: Database): Promise<{ expiredProviders: number; idempotencyKeysDeleted: number }> {
+  const providers = await db.transaction(async (tx) => {
+    const changed = await expireLapsedHolds(tx);
+    for (const providerId of changed.sort()) await bumpAvailabilityVersion(tx, providerId);
+    return changed;
+  });
+  const deleted = await deleteIdempotencyKeysOlderThan(db, IDEMPOTENCY_RETENTION_SECONDS);
+  return { expiredProviders: providers.length, idempotencyKeysDeleted: deleted };
+}
+
+export function startExpirySweeper(db: Database, everySeconds: number, onError: (error: unknown) => void): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    sweepOnce(db).catch(onError).finally(() => { running = false; });
+  }, everySeconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

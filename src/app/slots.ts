@@ -1,0 +1,58 @@
+import { liveBookingsOverlapping } from '../db/bookings-repo.js';
+import { invalidField } from '../domain/errors.js';
+import { effectiveAvailability } from '../domain/schedule.js';
+import { computeSlots, SLOT_GRID_MINUTES } from '../domain/slots.js';
+import { formatInstant, isValidTimeZone } from '../domain/zoned-time.js';
+import { loadAvailabilityRules } from './availability-rules.js';
+import type { AppContext } from './context.js';
+import { providerTimeZone, requireProvider } from './providers.js';
+import { parseRange } from './time-range.js';
+
+export const DEFAULT_DURATION_MINUTES = 15;
+export const MAX_DURATION_MINUTES = 1440;
+
+export function checkDuration(path: string, minutes: number): number {
+  if (!Number.isInteger(minutes) || minutes <= 0 || minutes % SLOT_GRID_MINUTES !== 0 || minutes > MAX_DURATION_MINUTES) {
+    throw invalidField(path, `must be a positive multiple of ${SLOT_GRID_MINUTES} minutes, at most ${MAX_DURATION_MINUTES}`);
+  }
+  return minutes;
+}
+
+export interface SlotsView {
+  providerId: string;
+  duration: number;
+  timeZone: string;
+  slots: { start: string; end: string }[];
+}
+
+export async function listSlots(
+  ctx: AppContext,
+  query: { providerId: string; from: string; to: string; timeZone?: string; duration?: number },
+): Promise<SlotsView> {
+  const duration = checkDuration('query/duration', query.duration ?? DEFAULT_DURATION_MINUTES);
+  if (query.timeZone !== undefined && !isValidTimeZone(query.timeZone)) {
+    throw invalidField('query/timeZone', `"${query.timeZone}" is not a known IANA time zone`);
+  }
+  const provider = await requireProvider(ctx.db, query.providerId);
+  // Local dates in from/to are read in the asked zone, else the provider's.
+  const range = parseRange(query.from, query.to, query.timeZone ?? (await providerTimeZone(ctx.db, provider)));
+  const [rules, busy] = await Promise.all([
+    loadAvailabilityRules(ctx.db, provider, range),
+    liveBookingsOverlapping(ctx.db, provider.id, range),
+  ]);
+  const slots = computeSlots({
+    available: effectiveAvailability(rules, range),
+    busy,
+    durationMinutes: duration,
+    earliestStart: ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000,
+    range,
+    timeZone: rules.timeZone,
+  });
+  const outZone = query.timeZone;
+  return {
+    providerId: provider.id,
+    duration,
+    timeZone: outZone ?? 'UTC',
+    slots: slots.map((s) => ({ start: formatInstant(s.start, outZone), end: formatInstant(s.end, outZone) })),
+  };
+}

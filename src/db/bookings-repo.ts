@@ -1,0 +1,167 @@
+import type { BookingStatus } from '../domain/booking-state.js';
+import type { Interval } from '../domain/intervals.js';
+import type { Queryable } from './database.js';
+
+export interface BookingRecord {
+  id: string;
+  providerId: string;
+  clientId: string;
+  start: number;
+  end: number;
+  /** Already the effective status: a held row past expires_at reads 'expired'. */
+  status: BookingStatus;
+  expiresAt: number;
+  notes: string | null;
+  cancelReason: string | null;
+  createdAt: number;
+  confirmedAt: number | null;
+  cancelledAt: number | null;
+}
+
+// The lazy expiry, by the database clock, in every read: one truth for all processes.
+const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired' ELSE status END`;
+const COLUMNS = `id, provider_id, client_id, start_at, end_at, ${EFFECTIVE_STATUS} AS status, expires_at, notes,
+  cancel_reason, created_at, confirmed_at, cancelled_at`;
+/** Held-and-unexpired or confirmed: the rows that occupy time. */
+export const LIVE = `(status = 'confirmed' OR (status = 'held' AND expires_at > now()))`;
+
+interface BookingRow {
+  id: string;
+  provider_id: string;
+  client_id: string;
+  start_at: Date;
+  end_at: Date;
+  status: BookingStatus;
+  expires_at: Date;
+  notes: string | null;
+  cancel_reason: string | null;
+  created_at: Date;
+  confirmed_at: Date | null;
+  cancelled_at: Date | null;
+}
+
+function toRecord(r: BookingRow): BookingRecord {
+  return {
+    id: r.id,
+    providerId: r.provider_id,
+    clientId: r.client_id,
+    start: r.start_at.getTime(),
+    end: r.end_at.getTime(),
+    status: r.status,
+    expiresAt: r.expires_at.getTime(),
+    notes: r.notes,
+    cancelReason: r.cancel_reason,
+    createdAt: r.created_at.getTime(),
+    confirmedAt: r.confirmed_at?.getTime() ?? null,
+    cancelledAt: r.cancelled_at?.getTime() ?? null,
+  };
+}
+
+/**
+ * Marks expired the provider's lapsed holds that overlap the new time, in the
+ * inserting transaction, so the exclusion constraint (which only sees stored
+ * statuses) lets the new hold take their place.
+ */
+export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<void> {
+  await q.query(
+    `UPDATE bookings SET status = 'expired'
+      WHERE provider_id = $1 AND status = 'held' AND expires_at <= now()
+        AND tstzrange(start_at, end_at, '[)') && tstzrange($2, $3, '[)')`,
+    [providerId, new Date(range.start), new Date(range.end)],
+  );
+}
+
+export async function insertHold(
+  q: Queryable,
+  b: { id: string; providerId: string; clientId: string; start: number; end: number; notes: string | null; ttlSeconds: number },
+): Promise<BookingRecord> {
+  const { rows } = await q.query<BookingRow>(
+    `INSERT INTO bookings (id, provider_id, client_id, start_at, end_at, status, expires_at, notes)
+     VALUES ($1, $2, $3, $4, $5, 'held', now() + make_interval(secs => $6), $7)
+     RETURNING ${COLUMNS}`,
+    [b.id, b.providerId, b.clientId, new Date(b.start), new Date(b.end), b.ttlSeconds, b.notes],
+  );
+  return toRecord(rows[0]!);
+}
+
+export async function findBooking(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<BookingRecord | null> {
+  const { rows } = await q.query<BookingRow>(
+    `SELECT ${COLUMNS} FROM bookings WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function markConfirmed(q: Queryable, id: string): Promise<BookingRecord> {
+  const { rows } = await q.query<BookingRow>(
+    `UPDATE bookings SET status = 'confirmed', confirmed_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return toRecord(rows[0]!);
+}
+
+export async function markCancelled(q: Queryable, id: string, reason: string | null): Promise<BookingRecord> {
+  const { rows } = await q.query<BookingRow>(
+    `UPDATE bookings SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, reason],
+  );
+  return toRecord(rows[0]!);
+}
+
+export async function liveBookingsOverlapping(q: Queryable, providerId: string, range: Interval): Promise<Interval[]> {
+  const { rows } = await q.query<{ start_at: Date; end_at: Date }>(
+    `SELECT start_at, end_at FROM bookings
+      WHERE provider_id = $1 AND ${LIVE} AND start_at < $3 AND end_at > $2 ORDER BY start_at`,
+    [providerId, new Date(range.start), new Date(range.end)],
+  );
+  return rows.map((r) => ({ start: r.start_at.getTime(), end: r.end_at.getTime() }));
+}
+
+export interface BookingFilter {
+  /** null = every booking (admin); otherwise bookings where this user is the client or the provider. */
+  participantId: string | null;
+  from: number | null;
+  to: number | null;
+  status: BookingStatus | null;
+  after: { start: number; id: string } | null;
+  limit: number;
+}
+
+export async function listBookings(q: Queryable, f: BookingFilter): Promise<BookingRecord[]> {
+  const { rows } = await q.query<BookingRow>(
+    `SELECT ${COLUMNS} FROM bookings
+      WHERE ($1::text IS NULL OR client_id = $1 OR provider_id = $1)
+        AND ($2::timestamptz IS NULL OR end_at > $2)
+        AND ($3::timestamptz IS NULL OR start_at < $3)
+        AND ($4::text IS NULL OR ${EFFECTIVE_STATUS} = $4)
+        AND ($5::timestamptz IS NULL OR (start_at, id) > ($5::timestamptz, $6::text))
+      ORDER BY start_at, id LIMIT $7`,
+    [
+      f.participantId,
+      f.from === null ? null : new Date(f.from),
+      f.to === null ? null : new Date(f.to),
+      f.status,
+      f.after === null ? null : new Date(f.after.start),
+      f.after?.id ?? null,
+      f.limit,
+    ],
+  );
+  return rows.map(toRecord);
+}
+
+/** The sweeper: writes 'expired' on lapsed holds; returns the providers whose slots changed. */
+export async function expireLapsedHolds(q: Queryable): Promise<string[]> {
+  const { rows } = await q.query<{ provider_id: string }>(
+    `UPDATE bookings SET status = 'expired' WHERE status = 'held' AND expires_at <= now() RETURNING provider_id`,
+  );
+  return [...new Set(rows.map((r) => r.provider_id))];
+}
+
+/** Live and recent bookings of a provider, for the ICS feed. */
+export async function feedBookings(q: Queryable, providerId: string, sinceMs: number): Promise<BookingRecord[]> {
+  const { rows } = await q.query<BookingRow>(
+    `SELECT ${COLUMNS} FROM bookings WHERE provider_id = $1 AND ${LIVE} AND end_at > $2 ORDER BY start_at, id LIMIT 5000`,
+    [providerId, new Date(sinceMs)],
+  );
+  return rows.map(toRecord);
+}

@@ -1,0 +1,35 @@
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import type { Database, QueryResult, Queryable } from './database.js';
+
+/**
+ * PostgreSQL compiled to WASM, in-process: `npm start` needs nothing installed.
+ * PGlite runs one query at a time and its transaction() holds the instance
+ * exclusively, so transactions here are serial; correctness still rests on the
+ * same constraints as on a server.
+ */
+export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob }): Promise<Database> {
+  const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
+  const pg = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    extensions: { btree_gist },
+  });
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const result = await q.query<T>(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+  });
+  const root = wrap(pg);
+  return {
+    kind: 'embedded',
+    query: root.query,
+    exec: root.exec,
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,77 @@
+import type { Queryable } from './database.js';
+
+export type Role = 'admin' | 'provider' | 'client';
+
+export interface UserRecord {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+  timeZone: string;
+  passwordHash: string | null;
+  createdAt: Date;
+}
+
+const COLUMNS = 'id, name, email, role, time_zone, password_hash, created_at';
+
+interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+  time_zone: string;
+  password_hash: string | null;
+  created_at: Date;
+}
+
+function toRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    role: row.role,
+    timeZone: row.time_zone,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  };
+}
+
+export async function insertUser(q: Queryable, user: Omit<UserRecord, 'createdAt'>): Promise<UserRecord> {
+  const { rows } = await q.query<UserRow>(
+    `INSERT INTO users (id, name, email, role, time_zone, password_hash)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+    [user.id, user.name, user.email, user.role, user.timeZone, user.passwordHash],
+  );
+  return toRecord(rows[0]!);
+}
+
+export async function findUserById(q: Queryable, id: string): Promise<UserRecord | null> {
+  const { rows } = await q.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function findUserByEmail(q: Queryable, email: string): Promise<UserRecord | null> {
+  const { rows } = await q.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE lower(email) = lower($1)`, [email]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function findFirstAdmin(q: Queryable): Promise<UserRecord | null> {
+  const { rows } = await q.query<UserRow>(
+    `SELECT ${COLUMNS} FROM users WHERE role = 'admin' ORDER BY created_at, id LIMIT 1`,
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/**
+ * Every change that can move a provider's slots calls this inside its own
+ * transaction, so the version (used by caches and the live stream) never lags
+ * the data. It also row-locks the provider until commit, serialising writers
+ * of one provider while leaving other providers untouched.
+ */
+export async function bumpAvailabilityVersion(q: Queryable, providerId: string): Promise<number> {
+  const { rows } = await q.query<{ v: number }>(
+    'UPDATE users SET availability_version = availability_version + 1 WHERE id = $1 RETURNING availability_version AS v',
+    [providerId],
+  );
+  return rows[0]?.v ?? 0;
+}

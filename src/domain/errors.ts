@@ -1,0 +1,49 @@
+/**
+ * The error catalogue. Domain and app code raise a stable code; only the HTTP
+ * layer (src/http/problem.ts) knows which status each code maps to. Clients
+ * may match on `code` (it is sent as an extension member of problem+json);
+ * nobody should match on message text.
+ */
+export const ERROR_CATALOGUE = {
+  invalid_request: 'The request is not valid',
+  invalid_json: 'The body is not valid JSON',
+  unauthenticated: 'Authentication required',
+  forbidden: 'Not allowed',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  email_taken: 'Email already registered',
+  slot_taken: 'The time is already taken',
+  state_conflict: 'The resource is not in a state that allows this',
+  idempotency_in_flight: 'A request with this idempotency key is in progress',
+  hold_expired: 'The hold has expired',
+  payload_too_large: 'The body is too large',
+  unsupported_media_type: 'Unsupported media type',
+  not_bookable: 'The time cannot be booked',
+  idempotency_key_reused: 'Idempotency key reused with a different request',
+  rate_limited: 'Too many requests',
+  unavailable: 'Service unavailable',
+  internal: 'Internal server error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+    this.name = 'AppError';
+  }
+}
+
+/** A 400 for one bad field, the most common case. */
+export function invalidField(path: string, message: string): AppError {
+  return new AppError('invalid_request', `${path}: ${message}`, [{ path, message }]);
+}

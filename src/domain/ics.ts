@@ -1,0 +1,76 @@
+/**
+ * RFC 5545 rendering of bookings. Rules that clients are strict about:
+ * CRLF line ends, lines folded at 75 octets (not characters: a multi-byte
+ * character is never split), TEXT values escaped, and every time in UTC.
+ */
+export interface IcsEvent {
+  uid: string;
+  start: number;
+  end: number;
+  status: 'TENTATIVE' | 'CONFIRMED';
+  summary: string;
+  description?: string;
+  created: number;
+  lastModified: number;
+}
+
+/** 20270301T090000Z */
+export function icsUtc(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+export function escapeText(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n|\r/g, '\\n');
+}
+
+/** Splits a content line into 75-octet pieces; continuation lines start with one space. */
+export function foldLine(line: string): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(line).length <= 75) return line;
+  const pieces: string[] = [];
+  let current = '';
+  let currentBytes = 0;
+  let limit = 75;
+  for (const char of line) {
+    const size = encoder.encode(char).length;
+    if (currentBytes + size > limit) {
+      pieces.push(current);
+      current = '';
+      currentBytes = 0;
+      limit = 74; // the leading space of a continuation line counts
+    }
+    current += char;
+    currentBytes += size;
+  }
+  pieces.push(current);
+  return pieces.join('\r\n ');
+}
+
+export function renderCalendar(options: { name: string; now: number; events: readonly IcsEvent[] }): string {
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//booking-engine//bookings feed//EN',
+    'CALSCALE:GREGORIAN',
+    'METHOD:PUBLISH',
+    `X-WR-CALNAME:${escapeText(options.name)}`,
+  ];
+  const stamp = icsUtc(options.now);
+  for (const e of options.events) {
+    lines.push(
+      'BEGIN:VEVENT',
+      `UID:${e.uid}`,
+      `DTSTAMP:${stamp}`,
+      `DTSTART:${icsUtc(e.start)}`,
+      `DTEND:${icsUtc(e.end)}`,
+      `STATUS:${e.status}`,
+      `SUMMARY:${escapeText(e.summary)}`,
+      ...(e.description ? [`DESCRIPTION:${escapeText(e.description)}`] : []),
+      `CREATED:${icsUtc(e.created)}`,
+      `LAST-MODIFIED:${icsUtc(e.lastModified)}`,
+      'END:VEVENT',
+    );
+  }
+  lines.push('END:VCALENDAR');
+  return lines.map(foldLine).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../db/database.js';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  readIdempotencyKey,
+  reclaimStaleKey,
+  releaseIdempotencyKey,
+} from '../db/idempotency-repo.js';
+import { AppError, invalidField } from '../domain/errors.js';
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/**
+ * A claim still unanswered after this long belongs to a process that died
+ * mid-request; a retry may take it over. Requests never run this long.
+ */
+const ABANDONED_AFTER_SECONDS = 300;
+
+/** Key order in the body does not make a request different. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function requestHash(request: FastifyRequest): string {
+  const path = request.url.split('?')[0];
+  return createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`).digest('hex');
+}
+
+interface Claim {
+  callerId: string;
+  key: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotencyClaim?: Claim;
+  }
+}
+
+/**
+ * `Idempotency-Key` on POST: the first request claims (caller, key); a repeat
+ * with the same body replays the stored answer, with another body is a 422,
+ * and while the first is still running is a 409. 5xx answers are not stored,
+ * so a retry after a server fault runs again.
+ */
+export function registerIdempotency(app: FastifyInstance, db: Database): void {
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'POST') return;
+    const header = request.headers['idempotency-key'];
+    if (header === undefined || !request.principal) return;
+    const key = Array.isArray(header) ? header[0] ?? '' : header;
+    if (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
+      throw invalidField('headers/idempotency-key', 'must be 1-255 visible ASCII characters');
+    }
+    const callerId = request.principal.userId;
+    const hash = requestHash(request);
+    if (await claimIdempotencyKey(db, callerId, key, hash)) {
+      request.idempotencyClaim = { callerId, key };
+      return;
+    }
+    const existing = await readIdempotencyKey(db, callerId, key);
+    const staleAfter = existing?.statusCode === null ? ABANDONED_AFTER_SECONDS : IDEMPOTENCY_TTL_SECONDS;
+    if (!existing || existing.ageSeconds > staleAfter) {
+      if (await reclaimStaleKey(db, callerId, key, staleAfter, hash)) {
+        request.idempotencyClaim = { callerId, key };
+        return;
+      }
+      throw new AppError('idempotency_in_flight', 'A request with this Idempotency-Key is in progress; retry shortly.');
+    }
+    if (existing.requestHash !== hash) {
+      throw new AppError(
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with a different request; use a new key for a new request.',
+      );
+    }
+    if (existing.statusCode === null) {
+      throw new AppError('idempotency_in_flight', 'A request with this Idempotency-Key is in progress; retry shortly.');
+    }
+    return reply
+      .code(existing.statusCode)
+      .header('content-type', existing.responseType ?? 'application/json; charset=utf-8')
+      .header('idempotent-replayed', 'true')
+      .send(existing.responseBody ?? '');
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotencyClaim;
+    if (!claim) return payload;
+    request.idempotencyClaim = undefined;
+    if (reply.statusCode >= 500 || typeof payload !== 'string') {
+      await releaseIdempotencyKey(db, claim.callerId, claim.key);
+      return payload;
+    }
+    await completeIdempotencyKey(db, claim.callerId, claim.key, {
+      statusCode: reply.statusCode,
+      body: payload,
+      contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+    });
+    return payload;
+  });
+}

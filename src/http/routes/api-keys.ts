@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { createApiKey, deleteApiKey, listApiKeys } from '../../app/api-keys.js';
+import type { AppContext } from '../../app/context.js';
+import { principalOf } from '../auth.js';
+import { IdParams, PageOf, PageQuery, problems, Security } from '../schemas/common.js';
+import { ApiKey, CreateApiKeyBody, CreatedApiKey } from '../schemas/users.js';
+import { instantField } from './parse.js';
+
+export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.post(
+    '/api-keys',
+    {
+      config: { auth: 'required' },
+      schema: {
+        summary: 'Create another API key for the caller (shown once)',
+        tags: ['api keys'],
+        security: Security,
+        body: CreateApiKeyBody,
+        response: { 201: CreatedApiKey, ...problems(400, 401, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const created = await createApiKey(ctx, principalOf(request), {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.expiresAt !== undefined ? { expiresAt: instantField('/expiresAt', body.expiresAt) } : {}),
+      });
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/api-keys',
+    {
+      config: { auth: 'required' },
+      schema: {
+        summary: 'The caller\'s working keys (no secrets)',
+        tags: ['api keys'],
+        security: Security,
+        querystring: Type.Object(PageQuery),
+        response: { 200: PageOf(ApiKey), ...problems(400, 401) },
+      },
+    },
+    async (request) =>
+      listApiKeys(ctx, principalOf(request), {
+        limit: request.query.limit ?? 50,
+        ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}),
+      }),
+  );
+
+  app.delete(
+    '/api-keys/:id',
+    {
+      config: { auth: 'required' },
+      schema: {
+        summary: 'Revoke a key; it stops working at once',
+        tags: ['api keys'],
+        security: Security,
+        params: IdParams,
+        response: { 204: Type.Null({ description: 'Revoked' }), ...problems(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await deleteApiKey(ctx, principalOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,37 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { getFeedLink, renderFeed } from '../../app/calendar-feed.js';
+import type { AppContext } from '../../app/context.js';
+import { principalOf } from '../auth.js';
+import { ProviderParams, problems, Security } from '../schemas/common.js';
+
+export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.get('/providers/:providerId/calendar-feed', {
+    config: { auth: 'required' },
+    schema: {
+      summary: 'The provider\'s ICS feed URL (with its token)',
+      tags: ['calendar feed'], security: Security, params: ProviderParams,
+      response: { 200: Type.Object({ url: Type.String(), token: Type.String() }), ...problems(401, 403, 404) },
+    },
+  }, async (request) => {
+    const base = ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+    return getFeedLink(ctx, principalOf(request), request.params.providerId, base);
+  });
+
+  app.get('/providers/:providerId/calendar.ics', {
+    config: { auth: 'optional' },
+    schema: {
+      summary: 'RFC 5545 feed of held (TENTATIVE) and confirmed bookings',
+      tags: ['calendar feed'], params: ProviderParams,
+      security: [{}, ...Security],
+      querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
+      response: {
+        200: { description: 'iCalendar', content: { 'text/calendar': { schema: Type.String() } } },
+        ...problems(401, 403, 404),
+      },
+    },
+  }, async (request, reply) => {
+    const ics = await renderFeed(ctx, { principal: request.principal, token: request.query.token }, request.params.providerId);
+    return reply.type('text/calendar; charset=utf-8').header('Cache-Control', 'private, max-age=60').send(ics);
+  });
+};

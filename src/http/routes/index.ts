@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../app/context.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { availabilityRoutes } from './availability.js';
+import { bookingRoutes } from './bookings.js';
+import { calendarFeedRoutes } from './calendar-feed.js';
+import { serviceRoutes } from './service.js';
+import { slotRoutes } from './slots.js';
+import { userRoutes } from './users.js';
+
+export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(serviceRoutes(ctx));
+  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes]) {
+    await app.register(routes(ctx), { prefix: '/v1' });
+  }
+}

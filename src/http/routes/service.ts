@@ -1,0 +1,17 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../../app/context.js';
+
+export const serviceRoutes = (_ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness: the process is up',
+        tags: ['service'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+};

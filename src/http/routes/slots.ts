@@ -1,0 +1,28 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../app/context.js';
+import { listSlots } from '../../app/slots.js';
+import { problems, Security } from '../schemas/common.js';
+import { Slots, SlotsQuery } from '../schemas/bookings.js';
+import { etagMatches, strongEtag } from '../etag.js';
+
+export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.get('/slots', {
+    config: { auth: 'required' },
+    schema: {
+      summary: 'Bookable slots of a provider (strong ETag; If-None-Match gives 304)',
+      tags: ['slots'],
+      security: Security,
+      querystring: SlotsQuery,
+      response: { 200: Slots, 304: { type: 'null', description: 'Not modified' }, ...problems(400, 401, 404) },
+    },
+  }, async (request, reply) => {
+    const view = await listSlots(ctx, request.query);
+    // Serialise once here so the tag is computed over the exact bytes sent.
+    const body = JSON.stringify(view);
+    const etag = strongEtag(body);
+    reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+    // The body is already JSON text: bypass the schema serializer, which would encode it again.
+    return reply.type('application/json; charset=utf-8').serializer((p: unknown) => p as string).send(body as never);
+  });
+};

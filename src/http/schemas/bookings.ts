@@ -1,0 +1,61 @@
+import { Type } from 'typebox';
+import { Id, Instant, PageQuery, TimeZone } from './common.js';
+
+export const BookingStatus = Type.Union([
+  Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'),
+]);
+
+export const Booking = Type.Object({
+  id: Id,
+  providerId: Id,
+  clientId: Id,
+  start: Instant,
+  end: Instant,
+  status: BookingStatus,
+  expiresAt: Instant,
+  createdAt: Instant,
+  confirmedAt: Type.Optional(Instant),
+  cancelledAt: Type.Optional(Instant),
+  notes: Type.Optional(Type.String()),
+  cancelReason: Type.Optional(Type.String()),
+});
+
+const Duration = Type.Integer({ minimum: 15, maximum: 1440, multipleOf: 15, description: 'Minutes, a multiple of 15' });
+
+export const HoldBody = Type.Object(
+  {
+    providerId: Id,
+    start: Instant,
+    duration: Type.Optional(Duration),
+    notes: Type.Optional(Type.String({ maxLength: 2000 })),
+    clientId: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+export const CancelBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+);
+
+export const BookingListQuery = Type.Object({
+  from: Type.Optional(Instant),
+  to: Type.Optional(Instant),
+  status: Type.Optional(BookingStatus),
+  ...PageQuery,
+});
+
+export const SlotsQuery = Type.Object({
+  providerId: Id,
+  from: Type.String({ description: 'Instant, or local date YYYY-MM-DD', examples: ['2027-03-01'] }),
+  to: Type.String({ description: 'Instant, or local date YYYY-MM-DD (inclusive)', examples: ['2027-03-07'] }),
+  timeZone: Type.Optional(TimeZone),
+  duration: Type.Optional(Type.Integer({ description: 'Minutes, a positive multiple of 15, at most 1440', default: 15 })),
+});
+
+export const Slots = Type.Object({
+  providerId: Id,
+  duration: Type.Integer(),
+  timeZone: TimeZone,
+  slots: Type.Array(Type.Object({ start: Instant, end: Instant })),
+});

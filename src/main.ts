@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Invalid configuration: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const server = await createServer(config);
+  await server.app.listen({ port: config.port, host: config.host });
+  server.app.log.info(
+    `booking engine on ${config.databaseUrl ? 'PostgreSQL' : `embedded database (${config.dataDir})`}; docs at http://${config.host}:${config.port}/docs`,
+  );
+  // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit.
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (closing) return;
+      closing = true;
+      server.close().then(
+        () => process.exit(0),
+        (error) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error) => {
+  console.error('Failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { bootstrapAdmin } from './app/auth.js';
+import { systemClock, type AppContext, type Clock } from './app/context.js';
+import { startExpirySweeper } from './app/expiry-sweeper.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { openDatabase } from './db/open.js';
+import { buildApp } from './http/app.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+/** Wires config -> database -> app. Tests call this with their own database and clock. */
+export async function createServer(
+  config: Config,
+  options: { db?: Database; clock?: Clock; logger?: boolean | { level: string } } = {},
+): Promise<RunningServer> {
+  const db = options.db ?? (await openDatabase(config));
+  const logger = options.logger ?? { level: config.logLevel };
+  const app0Log: string[] = [];
+  const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => app0Log.push(secret));
+  const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId };
+  const app = await buildApp(ctx, { logger });
+  for (const secret of app0Log) {
+    app.log.warn(
+      { adminApiKey: secret },
+      `No administrator key was configured, so one was created. It is shown only now; store it: ${secret}`,
+    );
+  }
+  const stopSweeper = startExpirySweeper(db, config.expirySweepSeconds, (error) => app.log.error({ err: error }, 'expiry sweep failed'));
+  return {
+    app,
+    ctx,
+    async close() {
+      stopSweeper();
+      await app.close();
+      if (!options.db) await db.close();
+    },
+  };
+}

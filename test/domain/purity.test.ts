@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+
+// The domain must not read the clock or the machine's zone: every such API is named here,
+// so a slip shows up as a failing test rather than as a bug that only appears under some TZ.
+const FORBIDDEN: [RegExp, string][] = [
+  [/\.get(FullYear|Month|Date|Day|Hours|Minutes|Seconds|Milliseconds|TimezoneOffset)\(/, 'local-zone Date getter'],
+  [/\.set(FullYear|Month|Date|Hours|Minutes|Seconds|Milliseconds)\(/, 'local-zone Date setter'],
+  [/Date\.now\(|new Date\(\)|performance\.now\(/, 'clock read'],
+  [/Date\.parse\(|toLocale\w*\(/, 'zone-dependent parse or format'],
+  [/process\.env|Math\.random\(/, 'environment or randomness'],
+  [/from '(?!\.\/)[^']*'/, 'non-relative import'],
+];
+
+// The files of the time and availability core (other domain files have their own owners).
+const dir = new URL('../../src/domain/', import.meta.url);
+const files = ['intervals.ts', 'zoned-time.ts', 'schedule.ts', 'slots.ts'];
+
+describe('domain purity', () => {
+  it.each(files)('%s uses no clock, no local zone, no environment', (file) => {
+    const source = readFileSync(new URL(file, dir), 'utf8');
+    const code = source.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+    for (const [pattern, what] of FORBIDDEN) expect(code, `${file}: ${what}`).not.toMatch(pattern);
+  });
+});
