@@ -8,7 +8,12 @@ import type { Database, QueryResult, Queryable } from './database.js';
  * exclusively, so transactions here are serial; correctness still rests on the
  * same constraints as on a server.
  */
-export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob }): Promise<Database> {
+export interface EmbeddedDatabase extends Database {
+  /** A tarball of the data directory; tests load a migrated one instead of migrating per file. */
+  dumpDataDir(): Promise<Blob>;
+}
+
+export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob }): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
@@ -31,5 +36,6 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
     exec: root.exec,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     close: () => pg.close(),
+    dumpDataDir: async () => (await pg.dumpDataDir('gzip')) as Blob,
   };
 }
