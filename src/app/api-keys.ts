@@ -29,7 +29,7 @@ export async function createApiKey(
   input: { name?: string; expiresAt?: number },
 ): Promise<ApiKeyView & { apiKey: string }> {
   if (input.expiresAt !== undefined && input.expiresAt <= ctx.clock.now()) {
-    throw invalidField('/expiresAt', 'must be in the future');
+    throw invalidField('body/expiresAt', 'must be in the future');
   }
   const key = await issueApiKey(ctx.db, caller.userId, {
     name: input.name ?? null,

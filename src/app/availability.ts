@@ -16,7 +16,7 @@ import { effectiveWindows } from './availability-rules.js';
 import type { AppContext, Principal } from './context.js';
 import { providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from './secrets.js';
-import { parseRange } from './time-range.js';
+import { isSupportedLocalDate, parseRange, SUPPORTED_RANGE_MESSAGE } from './time-range.js';
 
 function checkZone(path: string, zone: string): string {
   if (!isValidTimeZone(zone)) throw invalidField(path, `"${zone}" is not a known IANA time zone`);
@@ -82,6 +82,7 @@ export async function addOneOffWindow(
   let end: number;
   if ('date' in input) {
     if (!isValidLocalDate(input.date)) throw invalidField('body/date', `"${input.date}" is not a real date`);
+    if (!isSupportedLocalDate(input.date)) throw invalidField('body/date', SUPPORTED_RANGE_MESSAGE);
     const startMin = parseClockTime(input.start, false);
     const endMin = parseClockTime(input.end, true);
     if (startMin === null) throw invalidField('body/start', 'must be a time HH:MM between 00:00 and 23:59');
@@ -135,6 +136,7 @@ export async function putOverride(
   input: { windows: ClockWindow[]; timeZone?: string },
 ): Promise<OverrideView> {
   if (!isValidLocalDate(date)) throw invalidField('params/date', `"${date}" is not a real date (YYYY-MM-DD)`);
+  if (!isSupportedLocalDate(date)) throw invalidField('params/date', SUPPORTED_RANGE_MESSAGE);
   checkWindows('body/windows', input.windows);
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
   const timeZone = checkZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider)));
@@ -148,6 +150,7 @@ export async function putOverride(
 
 export async function removeOverride(ctx: AppContext, caller: Principal, providerId: string, date: string): Promise<void> {
   if (!isValidLocalDate(date)) throw invalidField('params/date', `"${date}" is not a real date (YYYY-MM-DD)`);
+  if (!isSupportedLocalDate(date)) throw invalidField('params/date', SUPPORTED_RANGE_MESSAGE);
   await requireProviderAccess(ctx.db, caller, providerId);
   const deleted = await ctx.db.transaction(async (tx) => {
     const done = await deleteOverride(tx, providerId, date);

@@ -102,6 +102,11 @@ export async function holdBooking(
   if (verdict !== 'ok' && verdict !== 'busy') throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
   try {
     const booking = await ctx.db.transaction(async (tx) => {
+      // Holds of one provider take turns. Without this, two overlapping inserts
+      // can each find the other's uncommitted row while checking the exclusion
+      // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
+      // instead of a 409. The constraint stays the guarantee; this only orders.
+      await tx.query('SELECT pg_advisory_xact_lock(724101, hashtext($1))', [provider.id]);
       await releaseLapsedHolds(tx, provider.id, slot);
       const held = await insertHold(tx, {
         id: newId('bkg'),

@@ -32,7 +32,8 @@ export async function renderFeed(
   if (access.principal) {
     await requireProviderAccess(ctx.db, access.principal, providerId);
   } else {
-    if (access.token === undefined) throw new AppError('unauthenticated', 'Pass ?token= from calendar-feed, or an API key.');
+    // An empty ?token= is no token, as an empty ?apiKey= is no key.
+    if (access.token === undefined || access.token === '') throw new AppError('unauthenticated', 'Pass ?token= from calendar-feed, or an API key.');
     const expected = await findFeedToken(ctx.db, providerId);
     if (expected === null || !constantTimeEquals(access.token, expected)) {
       throw new AppError('not_found', 'No calendar feed for this provider and token.');

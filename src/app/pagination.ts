@@ -16,13 +16,18 @@ export function encodeCursor(sortValue: number, id: string): string {
   return Buffer.from(JSON.stringify([sortValue, id])).toString('base64url');
 }
 
+const MIN_CURSOR_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z
+const MAX_CURSOR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 export function decodeCursor(cursor: string | undefined): { sortValue: number; id: string } | null {
   if (cursor === undefined || cursor === '') return null;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(parsed) && parsed.length === 2 &&
-      typeof parsed[0] === 'number' && Number.isFinite(parsed[0]) && Math.abs(parsed[0]) < 8.64e15 &&
+      // Sort values are instants in ms: only years 0001-9999 (what the database can compare) are accepted.
+      typeof parsed[0] === 'number' && Number.isInteger(parsed[0]) &&
+      parsed[0] >= MIN_CURSOR_MS && parsed[0] <= MAX_CURSOR_MS &&
       typeof parsed[1] === 'string'
     ) {
       return { sortValue: parsed[0], id: parsed[1] };

@@ -1,6 +1,6 @@
 import { findUserByEmail, findUserById, insertUser, type Role, type UserRecord } from '../db/users-repo.js';
 import { SQLSTATE, sqlState } from '../db/database.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, invalidField } from '../domain/errors.js';
 import { isValidTimeZone } from '../domain/zoned-time.js';
 import { issueApiKey } from './auth.js';
 import type { AppContext, Principal } from './context.js';
@@ -48,10 +48,11 @@ export async function createUser(
     }
     if (input.role !== 'client') throw new AppError('forbidden', 'Open sign-up creates clients only.');
   }
+  if (input.name.trim() === '') throw invalidField('body/name', 'must not be blank');
   const timeZone = input.timeZone ?? 'UTC';
   if (!isValidTimeZone(timeZone)) {
     throw new AppError('invalid_request', `Unknown time zone "${timeZone}".`, [
-      { path: '/timeZone', message: 'must be an IANA time zone name such as "Europe/Berlin"' },
+      { path: 'body/timeZone', message: 'must be an IANA time zone name such as "Europe/Berlin"' },
     ]);
   }
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);

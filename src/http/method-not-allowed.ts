@@ -10,8 +10,15 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
  */
 export function trackRoutes(app: FastifyInstance): (url: string) => string[] {
   const router = FindMyWay({ ignoreTrailingSlash: true });
+  // A catch-all route (CORS answers OPTIONS on '*') matches every path, known or not: it must not
+  // turn an unknown path's 404 into a 405. Its methods are added to the Allow of real paths only.
+  const everywhere = new Set<string>();
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.url === '*' || route.url === '/*') {
+      for (const method of methods) everywhere.add(method);
+      return;
+    }
     for (const method of methods) {
       if ((METHODS as readonly string[]).includes(method)) {
         try {
@@ -24,6 +31,8 @@ export function trackRoutes(app: FastifyInstance): (url: string) => string[] {
   });
   return (url: string) => {
     const path = url.split('?')[0] ?? url;
-    return METHODS.filter((m) => router.find(m, path) !== null);
+    const found = METHODS.filter((m) => router.find(m, path) !== null);
+    if (found.length === 0) return [];
+    return METHODS.filter((m) => found.includes(m) || everywhere.has(m));
   };
 }

@@ -59,6 +59,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 // Errors that mean the database is unreachable: the request may succeed later, so 503, not 500.
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
 
+// Errors the database raises for text a client sent (U+0000, which PostgreSQL text cannot hold): bad input, so 400.
+const BAD_TEXT_SQLSTATES = new Set(['22021', '22P05']);
+
 function validationErrors(error: FastifyError): FieldError[] {
   const location = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
   return (error.validation ?? []).map((v) => {
@@ -82,6 +85,9 @@ export function toProblem(error: unknown): Problem {
     const code = FASTIFY_CODES[fe.code]!;
     const detail = code === 'payload_too_large' ? 'The body is larger than 64 KiB.' : fe.message;
     return problemOf(code, detail);
+  }
+  if (typeof fe?.code === 'string' && BAD_TEXT_SQLSTATES.has(fe.code)) {
+    return problemOf('invalid_request', 'The request contains text that cannot be stored (such as the character U+0000).');
   }
   if (typeof fe?.code === 'string' && UNAVAILABLE_ERRNOS.has(fe.code)) {
     return problemOf('unavailable', 'The database is not reachable; retry shortly.');

@@ -87,6 +87,7 @@ describe('API keys', () => {
         { name: 42 },
         { name: '' },
         { name: 'ok', secret: 'mine' },
+        { name: 'nul\u0000' },
         '["not", "an", "object"]',
         '{bad json',
       ];
@@ -160,6 +161,12 @@ describe('API keys', () => {
         Buffer.from('[1]').toString('base64url'),
         Buffer.from('["x","y"]').toString('base64url'),
         Buffer.from('[1e300,"id"]').toString('base64url'),
+        // In range for JavaScript, out of range for the database: must be a 400, not a 500.
+        Buffer.from('[-8000000000000000,"id"]').toString('base64url'),
+        Buffer.from('[8000000000000000,"id"]').toString('base64url'),
+        Buffer.from('[253402300800000,"id"]').toString('base64url'),
+        Buffer.from('[1.5,"id"]').toString('base64url'),
+        Buffer.from('[1000,"\\u0000"]').toString('base64url'),
       ];
       for (const cursor of cursors) {
         expectProblem(await user.call('GET', `/v1/api-keys?cursor=${encodeURIComponent(cursor)}`), 400);
@@ -217,6 +224,9 @@ describe('API keys', () => {
         expectProblem(res, 404);
       }
       expect((await owner.call('GET', '/v1/users/me')).statusCode).toBe(200);
+      const odd = await expectNothingChanged(server, () => intruder.call('DELETE', '/v1/api-keys/%00x'));
+      expect([400, 404]).toContain(odd.statusCode);
+      expectProblem(odd, odd.statusCode);
     });
 
     it('answers 401 without a key', async () => {

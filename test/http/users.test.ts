@@ -80,6 +80,7 @@ describe('users and login', () => {
         { ...ok, password: 12345678 },
         { ...ok, password: 'short' },
         { ...ok, name: '' },
+        { ...ok, name: '   ' },
         { name: ok.name, email: ok.email },
         { email: ok.email, role: 'client' },
         {},
@@ -99,6 +100,20 @@ describe('users and login', () => {
       const res = await admin(server)('POST', '/v1/users', { name: 'X', email: uniqueEmail(), role: 'client', nickname: 'x' });
       const problem = expectProblem(res, 400);
       expect(problem.errors?.some((e: { path: string }) => e.path.includes('nickname'))).toBe(true);
+    });
+
+    it('answers 400, not 5xx, for text the database cannot store (U+0000), creating nothing', async () => {
+      const email = uniqueEmail('nul');
+      for (const body of [
+        { name: 'nul\u0000name', email, role: 'client' },
+        { name: 'ok', email: `nul\u0000${email}`, role: 'client' },
+      ]) {
+        const res = await expectNothingChanged(server, () => admin(server)('POST', '/v1/users', body));
+        expectProblem(res, 400);
+      }
+      // A password is only hashed, so U+0000 there may be accepted; it must never be a 5xx.
+      const pw = await admin(server)('POST', '/v1/users', { name: 'ok', email, role: 'client', password: 'pass\u0000word' });
+      expect([201, 400]).toContain(pw.statusCode);
     });
 
     it('answers 401 without a key and with an unknown key', async () => {
@@ -175,7 +190,7 @@ describe('users and login', () => {
     });
 
     it('answers 400 for malformed login bodies', async () => {
-      for (const body of [{ email }, { password }, { email, password: 5 }, { email, password, extra: true }, 'nope']) {
+      for (const body of [{ email }, { password }, { email, password: 5 }, { email, password, extra: true }, 'nope', '{"email":']) {
         const res = await expectNothingChanged(server, () => client(server, null)('POST', '/v1/auth/login', body));
         expectProblem(res, 400);
       }
@@ -240,6 +255,24 @@ describe('users and login', () => {
       expect(hidden.title).toBe(missing.title);
 
       expectProblem(await client(server, null)('GET', `/v1/users/${provider.id}`), 401);
+    });
+
+    it('answers 401 or 400, never 5xx, for a login email the database cannot store', async () => {
+      const res = await expectNothingChanged(server, () =>
+        client(server, null)('POST', '/v1/auth/login', { email: 'a\u0000@example.test', password: 'whatever-long' }),
+      );
+      expect([400, 401]).toContain(res.statusCode);
+      expectProblem(res, res.statusCode);
+    });
+
+    it('answers problem+json, never 5xx, for odd ids in the path', async () => {
+      const viewer = await createUser(server, 'client');
+      for (const id of ['%00', 'a%00b', '%ZZ', 'x'.repeat(65), 'x'.repeat(300)]) {
+        const res = await viewer.call('GET', `/v1/users/${id}`);
+        expect(res.statusCode, `${id}: ${res.body}`).toBeGreaterThanOrEqual(400);
+        expect(res.statusCode, `${id}: ${res.body}`).toBeLessThan(500);
+        expectProblem(res, res.statusCode);
+      }
     });
 
     it('the admin key never shows up as a user\'s email or a key', async () => {

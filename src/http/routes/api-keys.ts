@@ -24,7 +24,7 @@ export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
       const body = request.body;
       const created = await createApiKey(ctx, principalOf(request), {
         ...(body.name !== undefined ? { name: body.name } : {}),
-        ...(body.expiresAt !== undefined ? { expiresAt: instantField('/expiresAt', body.expiresAt) } : {}),
+        ...(body.expiresAt !== undefined ? { expiresAt: instantField('body/expiresAt', body.expiresAt) } : {}),
       });
       return reply.code(201).send(created);
     },

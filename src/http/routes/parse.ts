@@ -1,3 +1,4 @@
+import { isSupportedInstant, SUPPORTED_RANGE_MESSAGE } from '../../app/time-range.js';
 import { invalidField } from '../../domain/errors.js';
 import { isValidLocalDate, isValidTimeZone, parseInstant } from '../../domain/zoned-time.js';
 
@@ -8,6 +9,7 @@ import { isValidLocalDate, isValidTimeZone, parseInstant } from '../../domain/zo
 export function instantField(path: string, value: string): number {
   const ms = parseInstant(value);
   if (ms === null) throw invalidField(path, `"${value}" is not an RFC 3339 instant with an offset`);
+  if (!isSupportedInstant(ms)) throw invalidField(path, SUPPORTED_RANGE_MESSAGE);
   return ms;
 }
 
