@@ -11,17 +11,12 @@ import { bumpAvailabilityVersion } from '../db/users-repo.js';
 import { AppError, invalidField } from '../domain/errors.js';
 import { validateClockWindow, type ClockWindow, type WeeklyWindow } from '../domain/schedule.js';
 import { alignDownToLocalGrid, alignUpToLocalGrid } from '../domain/slots.js';
-import { formatInstant, isValidLocalDate, isValidTimeZone, localToInstant, parseClockTime } from '../domain/zoned-time.js';
+import { formatInstant, isValidLocalDate, localToInstant, parseClockTime } from '../domain/zoned-time.js';
 import { effectiveWindows } from './availability-rules.js';
 import type { AppContext, Principal } from './context.js';
 import { providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from './secrets.js';
-import { isSupportedLocalDate, parseRange, SUPPORTED_RANGE_MESSAGE } from './time-range.js';
-
-function checkZone(path: string, zone: string): string {
-  if (!isValidTimeZone(zone)) throw invalidField(path, `"${zone}" is not a known IANA time zone`);
-  return zone;
-}
+import { isSupportedLocalDate, parseRange, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from './time-range.js';
 
 function checkWindows(path: string, windows: readonly ClockWindow[]): void {
   windows.forEach((w, i) => {
@@ -43,11 +38,11 @@ export async function putSchedule(
   providerId: string,
   input: { timeZone: string; weekly: WeeklyWindow[] },
 ): Promise<ScheduleView> {
-  checkZone('body/timeZone', input.timeZone);
+  const timeZone = requireTimeZone('body/timeZone', input.timeZone);
   checkWindows('body/weekly', input.weekly);
   await requireProviderAccess(ctx.db, caller, providerId);
   const saved = await ctx.db.transaction(async (tx) => {
-    const s = await upsertSchedule(tx, { providerId, timeZone: input.timeZone, weekly: input.weekly });
+    const s = await upsertSchedule(tx, { providerId, timeZone, weekly: input.weekly });
     await bumpAvailabilityVersion(tx, providerId);
     return s;
   });
@@ -77,7 +72,7 @@ export async function addOneOffWindow(
   input: { start: number; end: number } | { date: string; start: string; end: string; timeZone?: string },
 ): Promise<{ id: string; start: string; end: string }> {
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
-  const zone = 'date' in input ? checkZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider))) : await providerTimeZone(ctx.db, provider);
+  const zone = 'date' in input ? requireTimeZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider))) : await providerTimeZone(ctx.db, provider);
   let start: number;
   let end: number;
   if ('date' in input) {
@@ -139,7 +134,7 @@ export async function putOverride(
   if (!isSupportedLocalDate(date)) throw invalidField('params/date', SUPPORTED_RANGE_MESSAGE);
   checkWindows('body/windows', input.windows);
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
-  const timeZone = checkZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider)));
+  const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider)));
   const override = { date, timeZone, windows: input.windows.map((w) => ({ start: w.start, end: w.end })) };
   await ctx.db.transaction(async (tx) => {
     await upsertOverride(tx, providerId, override);
@@ -183,7 +178,7 @@ export async function getEffectiveAvailability(
   query: { from: string; to: string; timeZone?: string },
 ): Promise<{ providerId: string; timeZone: string; windows: { start: string; end: string }[] }> {
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
-  const outZone = query.timeZone === undefined ? undefined : checkZone('query/timeZone', query.timeZone);
+  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
   const dateZone = outZone ?? (await providerTimeZone(ctx.db, provider));
   const range = parseRange(query.from, query.to, dateZone);
   const { timeZone, windows } = await effectiveWindows(ctx.db, provider, range);

@@ -2,11 +2,11 @@ import { liveBookingsOverlapping } from '../db/bookings-repo.js';
 import { invalidField } from '../domain/errors.js';
 import { effectiveAvailability } from '../domain/schedule.js';
 import { computeSlots, SLOT_GRID_MINUTES } from '../domain/slots.js';
-import { formatInstant, isValidTimeZone } from '../domain/zoned-time.js';
+import { formatInstant } from '../domain/zoned-time.js';
 import { loadAvailabilityRules } from './availability-rules.js';
 import type { AppContext } from './context.js';
 import { providerTimeZone, requireProvider } from './providers.js';
-import { parseRange } from './time-range.js';
+import { parseRange, requireTimeZone } from './time-range.js';
 
 export const DEFAULT_DURATION_MINUTES = 15;
 export const MAX_DURATION_MINUTES = 1440;
@@ -30,12 +30,10 @@ export async function listSlots(
   query: { providerId: string; from: string; to: string; timeZone?: string; duration?: number },
 ): Promise<SlotsView> {
   const duration = checkDuration('query/duration', query.duration ?? DEFAULT_DURATION_MINUTES);
-  if (query.timeZone !== undefined && !isValidTimeZone(query.timeZone)) {
-    throw invalidField('query/timeZone', `"${query.timeZone}" is not a known IANA time zone`);
-  }
+  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
   const provider = await requireProvider(ctx.db, query.providerId);
   // Local dates in from/to are read in the asked zone, else the provider's.
-  const range = parseRange(query.from, query.to, query.timeZone ?? (await providerTimeZone(ctx.db, provider)));
+  const range = parseRange(query.from, query.to, outZone ?? (await providerTimeZone(ctx.db, provider)));
   const [rules, busy] = await Promise.all([
     loadAvailabilityRules(ctx.db, provider, range),
     liveBookingsOverlapping(ctx.db, provider.id, range),
@@ -48,7 +46,6 @@ export async function listSlots(
     range,
     timeZone: rules.timeZone,
   });
-  const outZone = query.timeZone;
   return {
     providerId: provider.id,
     duration,

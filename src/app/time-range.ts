@@ -1,4 +1,5 @@
 import { invalidField } from '../domain/errors.js';
+import { canonicalTimeZone } from '../domain/zoned-time.js';
 import type { Interval } from '../domain/intervals.js';
 import { addDays, isValidLocalDate, localToInstant, parseInstant } from '../domain/zoned-time.js';
 
@@ -59,4 +60,11 @@ function boundary(name: string, value: string, zone: string, daysAfter: number):
   }
   if (!isSupportedInstant(ms)) throw invalidField(`query/${name}`, SUPPORTED_RANGE_MESSAGE);
   return ms;
+}
+
+/** A zone from the request, in its canonical IANA spelling; a 400 naming the field otherwise. */
+export function requireTimeZone(path: string, zone: string): string {
+  const canonical = canonicalTimeZone(zone);
+  if (canonical === null) throw invalidField(path, `"${zone}" is not a known IANA time zone`);
+  return canonical;
 }

@@ -1,8 +1,8 @@
 import { findUserByEmail, findUserById, insertUser, type Role, type UserRecord } from '../db/users-repo.js';
 import { SQLSTATE, sqlState } from '../db/database.js';
 import { AppError, invalidField } from '../domain/errors.js';
-import { isValidTimeZone } from '../domain/zoned-time.js';
 import { issueApiKey } from './auth.js';
+import { requireTimeZone } from './time-range.js';
 import type { AppContext, Principal } from './context.js';
 import { hashPassword, newId, verifyPassword } from './secrets.js';
 import { formatInstant } from '../domain/zoned-time.js';
@@ -49,12 +49,7 @@ export async function createUser(
     if (input.role !== 'client') throw new AppError('forbidden', 'Open sign-up creates clients only.');
   }
   if (input.name.trim() === '') throw invalidField('body/name', 'must not be blank');
-  const timeZone = input.timeZone ?? 'UTC';
-  if (!isValidTimeZone(timeZone)) {
-    throw new AppError('invalid_request', `Unknown time zone "${timeZone}".`, [
-      { path: 'body/timeZone', message: 'must be an IANA time zone name such as "Europe/Berlin"' },
-    ]);
-  }
+  const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? 'UTC');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
     return await ctx.db.transaction(async (tx) => {

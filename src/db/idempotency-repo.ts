@@ -4,7 +4,7 @@ export interface IdempotencyRecord {
   requestHash: string;
   statusCode: number | null;
   responseBody: string | null;
-  responseType: string | null;
+  responseHeaders: Record<string, string> | null;
   ageSeconds: number;
 }
 
@@ -23,10 +23,10 @@ export async function readIdempotencyKey(q: Queryable, callerId: string, key: st
     request_hash: string;
     status_code: number | null;
     response_body: string | null;
-    response_type: string | null;
+    response_headers: Record<string, string> | null;
     age: number;
   }>(
-    `SELECT request_hash, status_code, response_body, response_type,
+    `SELECT request_hash, status_code, response_body, response_headers,
             extract(epoch FROM now() - created_at)::float8 AS age
        FROM idempotency_keys WHERE caller_id = $1 AND key = $2`,
     [callerId, key],
@@ -37,7 +37,7 @@ export async function readIdempotencyKey(q: Queryable, callerId: string, key: st
         requestHash: row.request_hash,
         statusCode: row.status_code,
         responseBody: row.response_body,
-        responseType: row.response_type,
+        responseHeaders: row.response_headers,
         ageSeconds: Number(row.age),
       }
     : null;
@@ -56,7 +56,7 @@ export async function reclaimStaleKey(
 ): Promise<boolean> {
   const { rowCount } = await q.query(
     `UPDATE idempotency_keys
-        SET request_hash = $3, status_code = NULL, response_body = NULL, response_type = NULL, created_at = now()
+        SET request_hash = $3, status_code = NULL, response_body = NULL, response_headers = NULL, created_at = now()
       WHERE caller_id = $1 AND key = $2 AND created_at < now() - make_interval(secs => $4)`,
     [callerId, key, requestHash, olderThanSeconds],
   );
@@ -67,12 +67,12 @@ export async function completeIdempotencyKey(
   q: Queryable,
   callerId: string,
   key: string,
-  response: { statusCode: number; body: string; contentType: string },
+  response: { statusCode: number; body: string; headers: Record<string, string> },
 ): Promise<void> {
   await q.query(
-    `UPDATE idempotency_keys SET status_code = $3, response_body = $4, response_type = $5
+    `UPDATE idempotency_keys SET status_code = $3, response_body = $4, response_headers = $5::jsonb
       WHERE caller_id = $1 AND key = $2`,
-    [callerId, key, response.statusCode, response.body, response.contentType],
+    [callerId, key, response.statusCode, response.body, JSON.stringify(response.headers)],
   );
 }
 

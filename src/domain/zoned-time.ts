@@ -29,6 +29,23 @@ export function isValidTimeZone(zone: string): boolean {
   return true;
 }
 
+const canonicalZones = new Map<string, string>();
+
+/**
+ * The zone's canonical IANA spelling, or null when it is not a zone:
+ * 'europe/berlin' -> 'Europe/Berlin', 'US/Eastern' -> 'America/New_York'.
+ * Stored and echoed zones use it, so one zone has one name in the API.
+ */
+export function canonicalTimeZone(zone: string): string | null {
+  if (!isValidTimeZone(zone)) return null;
+  let canonical = canonicalZones.get(zone);
+  if (canonical === undefined) {
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+    canonicalZones.set(zone, canonical);
+  }
+  return canonical;
+}
+
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function daysInMonth(year: number, month: number): number {

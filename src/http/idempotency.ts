@@ -34,6 +34,18 @@ function requestHash(request: FastifyRequest): string {
   return createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`).digest('hex');
 }
 
+/** The response headers that are part of the answer, so a replay repeats them. */
+const REPLAYED_HEADERS = ['content-type', 'location', 'www-authenticate', 'allow'];
+
+function replayedHeaders(reply: FastifyReply): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) out[name] = String(value);
+  }
+  return out;
+}
+
 interface Claim {
   callerId: string;
   key: string;
@@ -86,7 +98,7 @@ export function registerIdempotency(app: FastifyInstance, db: Database): void {
     }
     return reply
       .code(existing.statusCode)
-      .header('content-type', existing.responseType ?? 'application/json; charset=utf-8')
+      .headers({ 'content-type': 'application/json; charset=utf-8', ...existing.responseHeaders })
       .header('idempotent-replayed', 'true')
       .send(existing.responseBody ?? '');
   });
@@ -102,7 +114,7 @@ export function registerIdempotency(app: FastifyInstance, db: Database): void {
     await completeIdempotencyKey(db, claim.callerId, claim.key, {
       statusCode: reply.statusCode,
       body: payload,
-      contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+      headers: replayedHeaders(reply),
     });
     return payload;
   });

@@ -536,3 +536,20 @@ describe('availability', () => {
     });
   });
 });
+
+describe('time zone names', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('stores and echoes the canonical IANA spelling', async () => {
+    const provider = await createUser(server, 'provider', { timeZone: 'europe/berlin' });
+    const me = await provider.call('GET', '/v1/users/me');
+    expect(me.json().timeZone).toBe('Europe/Berlin');
+    const put = await provider.call('PUT', `/v1/providers/${provider.id}/schedule`, { timeZone: 'US/Eastern', weekly: [] });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json().timeZone).toBe('America/New_York');
+  });
+});

@@ -43,6 +43,7 @@ describe('Idempotency-Key', () => {
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.body).toBe(first.body);
     expect(second.headers['content-type']).toBe(first.headers['content-type']);
+    expect(second.headers.location).toBe(`/v1/bookings/${first.json().id}`);
     const third = await post(alice, body, 'key-replay-1');
     expect(third.statusCode).toBe(201);
     expect(third.body).toBe(first.body);

@@ -99,7 +99,7 @@ CREATE TABLE idempotency_keys (
   request_hash     text NOT NULL,    -- method, path and body: a reuse with another body is a 422
   status_code      integer,          -- null while the first request is in flight
   response_body    text,
-  response_type    text,
+  response_headers jsonb,           -- the headers a replay must repeat (content-type, location)
   created_at       timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (caller_id, key)
 );
