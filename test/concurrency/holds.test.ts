@@ -69,12 +69,48 @@ describe('concurrent holds through the real app', () => {
     expect(after).toHaveLength(29 - 7);
   });
 
+  it('confirming a hold while 30 others race for overlapping times: 200 and 30 × 409, never a 5xx', { timeout: 90_000 }, async () => {
+    const provider = await createProviderWithHours(admin);
+    const [owner, ...others] = await createClients(admin, 31);
+    const day = upcomingDate(1, 21);
+    const slots = await slotsOn(http(baseUrl, owner!.apiKey), provider.id, day);
+    const ownerCall = http(baseUrl, owner!.apiKey);
+    for (let round = 0; round < 3; round++) {
+      // Each round: a fresh hold, then its confirm races holds that overlap it.
+      const start = slots[4 + round * 8]!.start; // 10:00, 12:00, 14:00
+      const hold = await ownerCall('POST', '/v1/bookings', { providerId: provider.id, start, duration: 60 });
+      expect(hold.status, hold.text).toBe(201);
+      let go!: () => void;
+      const gate = new Promise<void>((r) => {
+        go = r;
+      });
+      const offsets = [-45, -30, -15, 0, 15, 30, 45];
+      const racers = others!.map(async (c, i) => {
+        await gate;
+        const at = new Date(Date.parse(start) + offsets[i % offsets.length]! * 60_000).toISOString();
+        return http(baseUrl, c.apiKey)('POST', '/v1/bookings', { providerId: provider.id, start: at, duration: 60 });
+      });
+      const confirm = (async () => {
+        await gate;
+        return ownerCall('POST', `/v1/bookings/${hold.body.id}/confirm`);
+      })();
+      go();
+      const [confirmed, ...results] = await Promise.all([confirm, ...racers]);
+      const histogram = JSON.stringify(results.reduce<Record<number, number>>((h, r) => ({ ...h, [r.status]: (h[r.status] ?? 0) + 1 }), {}));
+      expect(confirmed.status, `confirm: ${confirmed.text}; holds: ${histogram}`).toBe(200);
+      expect(confirmed.body.status).toBe('confirmed');
+      expect(results.every((r) => r.status === 409), `round ${round}: holds ${histogram}`).toBe(true);
+    }
+    expect(await overlappingLivePairs(server.db, provider.id)).toEqual([]);
+  });
+
   it('overlapping 60-minute holds racing on one day never overlap in the database', { timeout: 120_000 }, async () => {
     const clients = await createClients(admin, 30);
     const seed = Number(process.env.RACE_SEED ?? Date.now() % 1_000_000);
     const random = prng(seed);
-    // Three rounds, each on its own provider and day, 30 clients at once.
-    for (const [round, weekday] of [2, 3, 4].entries()) {
+    // Four rounds (Tue-Fri), each on its own provider, 30 clients at once; a
+    // client wins at most one hold per round, within MAX_HOLDS_PER_CLIENT (5).
+    for (const [round, weekday] of [2, 3, 4, 5].entries()) {
       const provider: Party = await createProviderWithHours(admin);
       const day = upcomingDate(weekday);
       const slots = await slotsOn(http(baseUrl, clients[0]!.apiKey), provider.id, day);

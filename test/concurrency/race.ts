@@ -156,10 +156,13 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** Anything that runs a query: the app's Database, or a plain pg client wrapped by sqlOf. */
+export type Sql = Pick<Queryable, 'query'>;
+
 const LIVE = `(status = 'confirmed' OR (status = 'held' AND expires_at > now()))`;
 
 /** Pairs of live bookings of the provider that overlap: must always be empty. */
-export async function overlappingLivePairs(db: Queryable, providerId: string): Promise<{ a: string; b: string }[]> {
+export async function overlappingLivePairs(db: Sql, providerId: string): Promise<{ a: string; b: string }[]> {
   const { rows } = await db.query<{ a: string; b: string }>(
     `SELECT x.id AS a, y.id AS b
        FROM bookings x
@@ -184,7 +187,7 @@ export interface StoredBooking {
   live: boolean;
 }
 
-export async function bookingsOf(db: Queryable, providerId: string): Promise<StoredBooking[]> {
+export async function bookingsOf(db: Sql, providerId: string): Promise<StoredBooking[]> {
   const { rows } = await db.query<{ id: string; client_id: string; start_at: Date | string; end_at: Date | string; status: string; live: boolean }>(
     `SELECT id, client_id, start_at, end_at, status, ${LIVE} AS live FROM bookings WHERE provider_id = $1 ORDER BY start_at`,
     [providerId],
@@ -205,7 +208,7 @@ export async function bookingsOf(db: Queryable, providerId: string): Promise<Sto
  * end); no live row without its 201; and every 409 really collided with a
  * winner (a loser only fails against a committed overlapping booking).
  */
-export async function verifyRace(db: Queryable, providerId: string, clients: Party[], attempts: HoldAttempt[]): Promise<void> {
+export async function verifyRace(db: Sql, providerId: string, clients: Party[], attempts: HoldAttempt[]): Promise<void> {
   expect(await overlappingLivePairs(db, providerId)).toEqual([]);
   const rows = await bookingsOf(db, providerId);
   const live = rows.filter((r) => r.live);

@@ -1,0 +1,218 @@
+/**
+ * Two real server processes (`node --import tsx src/main.ts`) on one PostgreSQL
+ * database, racing holds over real HTTP: the no-overlap guarantee must hold
+ * across processes, not only across one process's pool. PostgreSQL only
+ * (TEST_DATABASE_URL); the embedded database is single-process by design.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { upcomingDate } from '../helpers/api.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import {
+  createClients,
+  createProviderWithHours,
+  describeAttempts,
+  expectConflictProblem,
+  http,
+  overlappingLivePairs,
+  prng,
+  raceHolds,
+  slotsOn,
+  verifyRace,
+  type Http,
+  type Party,
+  type Sql,
+} from './race.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ADMIN_KEY = 'two-processes-admin-key-0123456789';
+const STARTUP_TIMEOUT_MS = 45_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+interface ServerProcess {
+  name: string;
+  child: ChildProcess;
+  baseUrl: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/** A port the OS says is free right now on loopback. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnServer(name: string, databaseUrl: string, port: number): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      TZ: process.env.TZ ?? 'UTC',
+      NODE_ENV: 'test',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '20',
+      ADMIN_API_KEY: ADMIN_KEY,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.splice(0, output.length - 200); // bounded
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+  });
+  return { name, child, baseUrl: `http://127.0.0.1:${port}`, output, exited };
+}
+
+async function waitForHealth(p: ServerProcess): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let exitCode: number | null | undefined;
+  void p.exited.then((code) => {
+    exitCode = code;
+  });
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(`${p.name} exited with ${exitCode} before it was healthy:\n${p.output.join('')}`);
+    }
+    try {
+      const res = await fetch(`${p.baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${p.name} was not healthy within ${STARTUP_TIMEOUT_MS} ms:\n${p.output.join('')}`);
+}
+
+/** SIGTERM, then SIGKILL if it has not exited in time. Never throws. */
+async function stopServer(p: ServerProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS).unref());
+  if ((await Promise.race([p.exited, timeout])) === 'timeout') {
+    p.child.kill('SIGKILL');
+    await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  }
+}
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('two server processes on one PostgreSQL database', () => {
+  const servers: ServerProcess[] = [];
+  let database: { url: string; drop(): Promise<void> } | null = null;
+  let client: pg.Client | null = null;
+  // The checks' own connection, beside the servers' pools.
+  const sql: Sql = {
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const r = await client!.query(text, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
+  };
+  let callers: Http[] = []; // admin through process A and process B
+  // Last resort: a vitest worker that dies must not leave servers behind.
+  const killAll = () => {
+    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  };
+
+  beforeAll(async () => {
+    process.once('exit', killAll);
+    const pgServer = inject('postgresTemplate');
+    if (!pgServer) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
+    database = await createTestDatabase(pgServer);
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const portA = await freePort();
+    let portB = await freePort();
+    for (let i = 0; i < 10 && portB === portA; i++) portB = await freePort();
+    servers.push(spawnServer('server A', database.url, portA));
+    servers.push(spawnServer('server B', database.url, portB));
+    await Promise.all(servers.map(waitForHealth));
+    callers = servers.map((s) => http(s.baseUrl, ADMIN_KEY));
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map(stopServer));
+    process.removeListener('exit', killAll);
+    await client?.end().catch(() => {});
+    await database?.drop();
+  }, 60_000);
+
+  const via = (i: number, key: string) => http(servers[i % 2]!.baseUrl, key);
+
+  it('both processes answer on their own ports and share the data', async () => {
+    expect(servers[0]!.baseUrl).not.toBe(servers[1]!.baseUrl);
+    const provider = await createProviderWithHours(callers[0]!);
+    const seenByB = await callers[1]!('GET', `/v1/providers/${provider.id}/schedule`);
+    expect(seenByB.status, seenByB.text).toBe(200);
+  });
+
+  it('40 holds of one slot split across both processes: exactly one 201', { timeout: 120_000 }, async () => {
+    const provider = await createProviderWithHours(callers[0]!);
+    const clients = await createClients(callers[1]!, 40);
+    const monday = upcomingDate(1);
+    const slots = await slotsOn(via(0, clients[0]!.apiKey), provider.id, monday);
+    expect(slots).toHaveLength(29);
+    const slot = slots[8]!; // 11:00 Berlin
+
+    const attempts = await raceHolds(
+      clients.map((c, i) => ({ call: via(i, c.apiKey), providerId: provider.id, start: slot.start, durationMinutes: 60, clientIndex: i })),
+    );
+    const won = attempts.filter((a) => a.result.status === 201);
+    expect(won, describeAttempts(attempts)).toHaveLength(1);
+    for (const a of attempts.filter((x) => x.result.status !== 201)) expectConflictProblem(a);
+    await verifyRace(sql, provider.id, clients, attempts);
+
+    // Both processes see the winner's hold as taking the slot.
+    for (const i of [0, 1]) {
+      const after = await slotsOn(via(i, clients[2]!.apiKey), provider.id, monday);
+      expect(after.some((s) => s.start === slot.start)).toBe(false);
+    }
+  });
+
+  it('overlapping 60-minute holds racing across both processes never overlap in SQL', { timeout: 150_000 }, async () => {
+    const clients = await createClients(callers[0]!, 30);
+    const seed = Number(process.env.RACE_SEED ?? Date.now() % 1_000_000);
+    const random = prng(seed);
+    for (const [round, weekday] of [2, 3, 4, 5].entries()) {
+      const provider: Party = await createProviderWithHours(callers[round % 2]!);
+      const day = upcomingDate(weekday);
+      const slots = await slotsOn(via(round, clients[0]!.apiKey), provider.id, day);
+      expect(slots).toHaveLength(29);
+      const attempts = await raceHolds(
+        clients.map((c, i) => ({
+          call: via(i + round, c.apiKey),
+          providerId: provider.id,
+          start: slots[Math.floor(random() * slots.length)]!.start,
+          durationMinutes: 60,
+          clientIndex: i,
+        })),
+      );
+      const context = `seed ${seed}, round ${round}: ${describeAttempts(attempts)}`;
+      expect(attempts.every((a) => a.result.status === 201 || a.result.status === 409), context).toBe(true);
+      for (const a of attempts.filter((x) => x.result.status === 409)) expectConflictProblem(a);
+      const won = attempts.filter((a) => a.result.status === 201);
+      expect(won.length, context).toBeGreaterThanOrEqual(1);
+      expect(won.length, context).toBeLessThanOrEqual(8);
+      expect(await overlappingLivePairs(sql, provider.id), context).toEqual([]);
+      await verifyRace(sql, provider.id, clients, attempts);
+    }
+  });
+});
