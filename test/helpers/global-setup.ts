@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -18,7 +18,7 @@ declare module 'vitest' {
  * every test file load a copy of the migrated data directory. On PostgreSQL
  * (TEST_DATABASE_URL), migrate a template database that test files clone.
  */
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => void> {
   const db = await openEmbeddedDatabase({ dataDir: 'memory' });
   await migrate(db);
   const dir = join(tmpdir(), `booking-engine-test-${process.pid}`);
@@ -29,4 +29,5 @@ export default async function setup(project: TestProject): Promise<void> {
   await db.close();
   project.provide('embeddedTemplatePath', path);
   project.provide('postgresTemplate', process.env.TEST_DATABASE_URL ? await prepareTemplateDatabase(process.env.TEST_DATABASE_URL) : null);
+  return () => rmSync(dir, { recursive: true, force: true });
 }
