@@ -1,36 +1,66 @@
-import {
-  findSchedule,
-  oneOffWindowsOverlapping,
-  overridesBetween,
-  timeOffOverlapping,
-} from '../db/availability-repo.js';
 import type { Queryable } from '../db/database.js';
-import type { UserRecord } from '../db/users-repo.js';
+import { loadSlotInputs, type SlotInputs } from '../db/slot-inputs-repo.js';
+import { AppError } from '../domain/errors.js';
 import type { Interval } from '../domain/intervals.js';
-import { effectiveAvailability, type AvailabilityRules } from '../domain/schedule.js';
-import { addDays, instantToLocalDate } from '../domain/zoned-time.js';
+import type { AvailabilityRules } from '../domain/schedule.js';
+import { parseRange } from './time-range.js';
 
-// Overrides in other zones can reach a range from a few local dates away (see effectiveAvailability).
-const OVERRIDE_MARGIN_DAYS = 3;
-
-/** Everything the rule expansion needs for one provider and range, read in one go. */
-export async function loadAvailabilityRules(q: Queryable, provider: UserRecord, range: Interval): Promise<AvailabilityRules> {
-  const schedule = await findSchedule(q, provider.id);
-  const timeZone = schedule?.timeZone ?? provider.timeZone;
-  const firstDate = addDays(instantToLocalDate(timeZone, range.start), -OVERRIDE_MARGIN_DAYS);
-  const lastDate = addDays(instantToLocalDate(timeZone, range.end), OVERRIDE_MARGIN_DAYS);
-  const [overrides, oneOff, timeOff] = await Promise.all([
-    overridesBetween(q, provider.id, firstDate, lastDate),
-    oneOffWindowsOverlapping(q, provider.id, range),
-    timeOffOverlapping(q, provider.id, range),
-  ]);
-  return { timeZone, weekly: schedule?.weekly ?? [], overrides, oneOff, timeOff };
+export interface ProviderAvailability {
+  provider: SlotInputs['provider'];
+  rules: AvailabilityRules;
+  /** Live bookings overlapping the range, when asked for. */
+  busy: Interval[];
 }
 
-export async function effectiveWindows(q: Queryable, provider: UserRecord, range: Interval): Promise<{
-  timeZone: string;
-  windows: Interval[];
-}> {
-  const rules = await loadAvailabilityRules(q, provider, range);
-  return { timeZone: rules.timeZone, windows: effectiveAvailability(rules, range) };
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A provider's rules (and, if asked, live bookings) around a range, in one query; a 404 for non-providers. */
+export async function loadProviderAvailability(
+  q: Queryable,
+  providerId: string,
+  range: Interval,
+  options: { busy: boolean },
+): Promise<ProviderAvailability> {
+  const inputs = await loadSlotInputs(q, providerId, range, options);
+  if (!inputs || inputs.provider.role !== 'provider') {
+    throw new AppError('not_found', `No provider with id "${providerId}".`);
+  }
+  return {
+    provider: inputs.provider,
+    rules: {
+      // A provider that never published hours works only its one-off windows, in its own zone.
+      timeZone: inputs.schedule?.timeZone ?? inputs.provider.timeZone,
+      weekly: inputs.schedule?.weekly ?? [],
+      overrides: inputs.overrides,
+      oneOff: inputs.oneOff,
+      timeOff: inputs.timeOff,
+    },
+    busy: inputs.busy,
+  };
+}
+
+const isLocalDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
+
+/**
+ * `from`/`to` from a query string, with their data. Local dates are read in
+ * `zone`, or, without one, in the provider's own zone, which only the data
+ * itself tells: then the data is read for the dates as seen from any zone
+ * (UTC ± 1 day) and the exact range is taken once the zone is known.
+ * Everything downstream clips to the exact range, so the wider read is harmless.
+ */
+export async function loadForQueryRange(
+  q: Queryable,
+  providerId: string,
+  query: { from: string; to: string },
+  zone: string | undefined,
+  options: { busy: boolean },
+): Promise<ProviderAvailability & { range: Interval }> {
+  if (zone !== undefined || (!isLocalDate(query.from) && !isLocalDate(query.to))) {
+    const range = parseRange(query.from, query.to, zone ?? 'UTC');
+    return { ...(await loadProviderAvailability(q, providerId, range, options)), range };
+  }
+  const utc = parseRange(query.from, query.to, 'UTC');
+  const wide = { start: utc.start - DAY_MS, end: utc.end + DAY_MS };
+  const loaded = await loadProviderAvailability(q, providerId, wide, options);
+  return { ...loaded, range: parseRange(query.from, query.to, loaded.rules.timeZone) };
 }

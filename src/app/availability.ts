@@ -9,14 +9,14 @@ import {
 } from '../db/availability-repo.js';
 import { bumpAvailabilityVersion } from '../db/users-repo.js';
 import { AppError, invalidField } from '../domain/errors.js';
-import { validateClockWindow, type ClockWindow, type WeeklyWindow } from '../domain/schedule.js';
+import { effectiveAvailability, validateClockWindow, type ClockWindow, type WeeklyWindow } from '../domain/schedule.js';
 import { alignDownToLocalGrid, alignUpToLocalGrid } from '../domain/slots.js';
 import { formatInstant, isValidLocalDate, localToInstant, parseClockTime } from '../domain/zoned-time.js';
-import { effectiveWindows } from './availability-rules.js';
+import { loadForQueryRange } from './availability-rules.js';
 import type { AppContext, Principal } from './context.js';
-import { providerTimeZone, requireProviderAccess } from './providers.js';
+import { assertProviderAccess, providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from './secrets.js';
-import { isSupportedLocalDate, parseRange, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from './time-range.js';
+import { isSupportedLocalDate, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from './time-range.js';
 
 function checkWindows(path: string, windows: readonly ClockWindow[]): void {
   windows.forEach((w, i) => {
@@ -177,14 +177,13 @@ export async function getEffectiveAvailability(
   providerId: string,
   query: { from: string; to: string; timeZone?: string },
 ): Promise<{ providerId: string; timeZone: string; windows: { start: string; end: string }[] }> {
-  const provider = await requireProviderAccess(ctx.db, caller, providerId);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
-  const dateZone = outZone ?? (await providerTimeZone(ctx.db, provider));
-  const range = parseRange(query.from, query.to, dateZone);
-  const { timeZone, windows } = await effectiveWindows(ctx.db, provider, range);
+  const { rules, range } = await loadForQueryRange(ctx.db, providerId, query, outZone, { busy: false });
+  assertProviderAccess(caller, providerId);
+  const windows = effectiveAvailability(rules, range);
   return {
     providerId,
-    timeZone,
+    timeZone: rules.timeZone,
     windows: windows.map((w) => ({ start: formatInstant(w.start, outZone), end: formatInstant(w.end, outZone) })),
   };
 }

@@ -14,10 +14,9 @@ import { AppError, invalidField } from '../domain/errors.js';
 import { effectiveAvailability } from '../domain/schedule.js';
 import { isBookableSlot } from '../domain/slots.js';
 import { formatInstant } from '../domain/zoned-time.js';
-import { loadAvailabilityRules } from './availability-rules.js';
+import { loadProviderAvailability } from './availability-rules.js';
 import type { AppContext, Principal } from './context.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from './pagination.js';
-import { requireProvider } from './providers.js';
 import { newId } from './secrets.js';
 import { checkDuration, DEFAULT_DURATION_MINUTES } from './slots.js';
 
@@ -86,9 +85,8 @@ export async function holdBooking(
 ): Promise<BookingView> {
   const duration = checkDuration('body/duration', input.duration ?? DEFAULT_DURATION_MINUTES);
   const clientId = await resolveClient(ctx, caller, input.clientId);
-  const provider = await requireProvider(ctx.db, input.providerId);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
-  const rules = await loadAvailabilityRules(ctx.db, provider, slot);
+  const { provider, rules } = await loadProviderAvailability(ctx.db, input.providerId, slot, { busy: false });
   const verdict = isBookableSlot(
     {
       available: effectiveAvailability(rules, slot),

@@ -14,10 +14,14 @@ export async function requireProvider(q: Queryable, providerId: string): Promise
 /** Availability is edited and read by the provider itself or an admin. */
 export async function requireProviderAccess(q: Queryable, caller: Principal, providerId: string): Promise<UserRecord> {
   const provider = await requireProvider(q, providerId);
+  assertProviderAccess(caller, providerId);
+  return provider;
+}
+
+export function assertProviderAccess(caller: Principal, providerId: string): void {
   if (caller.role !== 'admin' && caller.userId !== providerId) {
     throw new AppError('forbidden', 'Only the provider itself or an administrator may do this.');
   }
-  return provider;
 }
 
 /** The zone local dates and times of this provider are read in: its schedule's, then its own. */

@@ -1,12 +1,10 @@
-import { liveBookingsOverlapping } from '../db/bookings-repo.js';
 import { invalidField } from '../domain/errors.js';
 import { effectiveAvailability } from '../domain/schedule.js';
 import { computeSlots, SLOT_GRID_MINUTES } from '../domain/slots.js';
 import { formatInstant } from '../domain/zoned-time.js';
-import { loadAvailabilityRules } from './availability-rules.js';
+import { loadForQueryRange } from './availability-rules.js';
 import type { AppContext } from './context.js';
-import { providerTimeZone, requireProvider } from './providers.js';
-import { parseRange, requireTimeZone } from './time-range.js';
+import { requireTimeZone } from './time-range.js';
 
 export const DEFAULT_DURATION_MINUTES = 15;
 export const MAX_DURATION_MINUTES = 1440;
@@ -31,13 +29,8 @@ export async function listSlots(
 ): Promise<SlotsView> {
   const duration = checkDuration('query/duration', query.duration ?? DEFAULT_DURATION_MINUTES);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
-  const provider = await requireProvider(ctx.db, query.providerId);
   // Local dates in from/to are read in the asked zone, else the provider's.
-  const range = parseRange(query.from, query.to, outZone ?? (await providerTimeZone(ctx.db, provider)));
-  const [rules, busy] = await Promise.all([
-    loadAvailabilityRules(ctx.db, provider, range),
-    liveBookingsOverlapping(ctx.db, provider.id, range),
-  ]);
+  const { provider, rules, busy, range } = await loadForQueryRange(ctx.db, query.providerId, query, outZone, { busy: true });
   const slots = computeSlots({
     available: effectiveAvailability(rules, range),
     busy,

@@ -1,4 +1,4 @@
-import type { ClockWindow, DateOverride, WeeklyWindow } from '../domain/schedule.js';
+import type { DateOverride, WeeklyWindow } from '../domain/schedule.js';
 import type { Interval } from '../domain/intervals.js';
 import type { Queryable } from './database.js';
 
@@ -28,10 +28,6 @@ export async function findSchedule(q: Queryable, providerId: string): Promise<Sc
   return row ? { providerId, timeZone: row.time_zone, weekly: row.weekly, updatedAt: row.updated_at } : null;
 }
 
-export interface WindowRecord extends Interval {
-  id: string;
-}
-
 export async function insertOneOffWindow(q: Queryable, w: { id: string; providerId: string } & Interval): Promise<void> {
   await q.query('INSERT INTO availability_windows (id, provider_id, start_at, end_at) VALUES ($1, $2, $3, $4)', [
     w.id, w.providerId, new Date(w.start), new Date(w.end),
@@ -49,15 +45,6 @@ export async function deleteProviderRow(
   return rowCount === 1;
 }
 
-export async function oneOffWindowsOverlapping(q: Queryable, providerId: string, range: Interval): Promise<Interval[]> {
-  const { rows } = await q.query<{ start_at: Date; end_at: Date }>(
-    `SELECT start_at, end_at FROM availability_windows
-      WHERE provider_id = $1 AND start_at < $3 AND end_at > $2 ORDER BY start_at`,
-    [providerId, new Date(range.start), new Date(range.end)],
-  );
-  return rows.map((r) => ({ start: r.start_at.getTime(), end: r.end_at.getTime() }));
-}
-
 export interface TimeOffRecord extends Interval {
   id: string;
   reason: string | null;
@@ -67,15 +54,6 @@ export async function insertTimeOff(q: Queryable, t: { providerId: string } & Ti
   await q.query('INSERT INTO time_off (id, provider_id, start_at, end_at, reason) VALUES ($1, $2, $3, $4, $5)', [
     t.id, t.providerId, new Date(t.start), new Date(t.end), t.reason,
   ]);
-}
-
-export async function timeOffOverlapping(q: Queryable, providerId: string, range: Interval): Promise<Interval[]> {
-  const { rows } = await q.query<{ start_at: Date; end_at: Date }>(
-    `SELECT start_at, end_at FROM time_off
-      WHERE provider_id = $1 AND start_at < $3 AND end_at > $2 ORDER BY start_at`,
-    [providerId, new Date(range.start), new Date(range.end)],
-  );
-  return rows.map((r) => ({ start: r.start_at.getTime(), end: r.end_at.getTime() }));
 }
 
 export async function upsertOverride(q: Queryable, providerId: string, o: DateOverride): Promise<void> {
@@ -94,12 +72,3 @@ export async function deleteOverride(q: Queryable, providerId: string, date: str
   return rowCount === 1;
 }
 
-/** Overrides on local dates from..to inclusive ('YYYY-MM-DD'); dates come back as text, never as a JS Date. */
-export async function overridesBetween(q: Queryable, providerId: string, from: string, to: string): Promise<DateOverride[]> {
-  const { rows } = await q.query<{ local_date: string; time_zone: string; windows: ClockWindow[] }>(
-    `SELECT to_char(local_date, 'YYYY-MM-DD') AS local_date, time_zone, windows FROM schedule_overrides
-      WHERE provider_id = $1 AND local_date BETWEEN $2::date AND $3::date ORDER BY local_date`,
-    [providerId, from, to],
-  );
-  return rows.map((r) => ({ date: r.local_date, timeZone: r.time_zone, windows: r.windows }));
-}

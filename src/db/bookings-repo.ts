@@ -22,8 +22,12 @@ export interface BookingRecord {
 const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired' ELSE status END`;
 const COLUMNS = `id, provider_id, client_id, start_at, end_at, ${EFFECTIVE_STATUS} AS status, expires_at, notes,
   cancel_reason, created_at, confirmed_at, cancelled_at`;
-/** Held-and-unexpired or confirmed: the rows that occupy time. */
-export const LIVE = `(status = 'confirmed' OR (status = 'held' AND expires_at > now()))`;
+/** Held-and-unexpired or confirmed: the rows that occupy time. `alias` qualifies the columns. */
+export function liveCondition(alias?: string): string {
+  const c = alias ? `${alias}.` : '';
+  return `(${c}status = 'confirmed' OR (${c}status = 'held' AND ${c}expires_at > now()))`;
+}
+const LIVE = liveCondition();
 
 interface BookingRow {
   id: string;
@@ -106,15 +110,6 @@ export async function markCancelled(q: Queryable, id: string, reason: string | n
     [id, reason],
   );
   return toRecord(rows[0]!);
-}
-
-export async function liveBookingsOverlapping(q: Queryable, providerId: string, range: Interval): Promise<Interval[]> {
-  const { rows } = await q.query<{ start_at: Date; end_at: Date }>(
-    `SELECT start_at, end_at FROM bookings
-      WHERE provider_id = $1 AND ${LIVE} AND start_at < $3 AND end_at > $2 ORDER BY start_at`,
-    [providerId, new Date(range.start), new Date(range.end)],
-  );
-  return rows.map((r) => ({ start: r.start_at.getTime(), end: r.end_at.getTime() }));
 }
 
 export interface BookingFilter {
