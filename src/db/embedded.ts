@@ -19,6 +19,9 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
     ...(dataDir ? { dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     extensions: { btree_gist },
+    // PostgreSQL's default 128 MB of shared buffers is sized for a server with many
+    // backends; the embedded database has one. 16 MB saves ~130 MB of resident memory.
+    postgresqlconf: ['shared_buffers = 16MB'],
   });
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
