@@ -20,11 +20,12 @@ export async function createServer(
 ): Promise<RunningServer> {
   const db = options.db ?? (await openDatabase(config));
   const logger = options.logger ?? { level: config.logLevel };
-  const app0Log: string[] = [];
-  const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => app0Log.push(secret));
+  // The logger exists only once the app does; hold a generated admin key until then.
+  const generatedAdminKeys: string[] = [];
+  const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => generatedAdminKeys.push(secret));
   const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId };
   const app = await buildApp(ctx, { logger });
-  for (const secret of app0Log) {
+  for (const secret of generatedAdminKeys) {
     app.log.warn(
       { adminApiKey: secret },
       `No administrator key was configured, so one was created. It is shown only now; store it: ${secret}`,
