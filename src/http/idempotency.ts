@@ -29,9 +29,13 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** What a stored key is compared with: method, path (no query string) and the canonical body. */
+export function idempotencyRequestHash(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+}
+
 function requestHash(request: FastifyRequest): string {
-  const path = request.url.split('?')[0];
-  return createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`).digest('hex');
+  return idempotencyRequestHash(request.method, request.url.split('?')[0] ?? request.url, request.body);
 }
 
 /** The response headers that are part of the answer, so a replay repeats them. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { localToInstant, parseClockTime } from '../../src/domain/zoned-time.js';
 import { createUser } from '../helpers/api.js';
@@ -100,19 +99,4 @@ export async function countBookings(server: TestServer, where = 'true', params: 
   return rows[0]!.n;
 }
 
-/** The same canonical JSON as src/http/idempotency.ts: keys sorted, no whitespace. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** The request hash src/http/idempotency.ts stores for a request. */
-export function idempotencyRequestHash(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
-}
+export { idempotencyRequestHash } from '../../src/http/idempotency.js';

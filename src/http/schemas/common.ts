@@ -4,6 +4,8 @@ import { PROBLEM_CONTENT_TYPE } from '../problem.js';
 /** Shapes shared by many routes. Each is defined once and reused by name. */
 export const Instant = Type.String({
   format: 'date-time',
+  // Stricter than date-time alone (which allows a space for the T): exactly what the server parses.
+  pattern: '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$',
   description: 'RFC 3339 instant with an offset, e.g. 2027-03-01T09:00:00Z',
   examples: ['2027-03-01T09:00:00Z'],
 });
@@ -62,9 +64,15 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Too many requests',
 };
 
-/** problem+json responses for the listed statuses, for a route's response map. */
-export function problems(...statuses: number[]): Record<number, unknown> {
-  const out: Record<number, unknown> = {};
+/**
+ * problem+json responses for the listed statuses, for a route's response map,
+ * plus `default`: any other error (a 400 for a malformed path or header, a 414
+ * for an over-long URL, a 503 while the database is down) is problem+json too.
+ */
+export function problems(...statuses: number[]): Record<number | string, unknown> {
+  const out: Record<number | string, unknown> = {
+    default: { description: 'Any other error', content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } },
+  };
   for (const status of statuses) {
     out[status] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error',
