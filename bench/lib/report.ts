@@ -1,0 +1,109 @@
+// Tables (Markdown, also readable on a terminal) and the description of the machine.
+import os from 'node:os';
+
+export interface Table {
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  notes: string[];
+}
+
+export function machine(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+export function renderTable(t: Table): string {
+  const cells = [t.columns, ...t.rows.map((r) => r.map(String))];
+  const widths = t.columns.map((_, i) => Math.max(3, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`;
+  const out = [`### ${t.title}`, '', line(t.columns), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`];
+  for (const r of t.rows) out.push(line(r.map(String)));
+  if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`));
+  return `${out.join('\n')}\n`;
+}
+
+/** A table that could not be measured, with the reason instead of numbers. */
+export function skippedTable(title: string, reason: string): Table {
+  return { title, columns: ['status'], rows: [[`skipped: ${reason}`]], notes: [] };
+}
+
+// Number formatting: a few significant digits; ratios with an "x".
+export const ms = (v: number) => (!Number.isFinite(v) ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+export const us = (v: number) => ms(v); // same digits, other unit
+export const ratio = (v: number) => (!Number.isFinite(v) ? 'n/a' : v >= 100 ? `${v.toFixed(0)}x` : v >= 10 ? `${v.toFixed(1)}x` : `${v.toFixed(2)}x`);
+export const int = (v: number) => (!Number.isFinite(v) ? 'n/a' : Math.round(v).toLocaleString('en-US'));
+export const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+/**
+ * The baseline for the before/after table: figures of the run of 2026-11-22 04:31 UTC (RESULTS.md of
+ * that run), made before the one-query slot inputs and the 16 MB shared_buffers landed in src/.
+ * Hard-coded on purpose: that tree is no longer what `npm run bench` measures.
+ */
+export const BASELINE = {
+  label: 'before one-query slot inputs',
+  run: '2026-11-22 04:31 UTC',
+  loadAverage: '3-11',
+  slotsEmbedded: { reqPerSec: 182, p99: 4652 },
+  slotsPostgres: { reqPerSec: 412, p99: 234 },
+  postCreatedPerSec: 196,
+  contentionHoldsPerSec: 63,
+  embeddedStartMB: 530,
+  embeddedInMemoryHwmMB: 866, // table 5 of that run: VmHWM at the end, DATA_DIR=memory
+  embeddedLoadMB: [610, 657] as const,
+  postgresServerMB: [202, 313] as const,
+};
+
+export interface AfterFigures {
+  slotsEmbedded?: { reqPerSec: number; p99: number };
+  slotsPostgres?: { reqPerSec: number; p99: number };
+  postCreatedPerSec?: number;
+  contentionHoldsPerSec?: number;
+  embeddedStartMB?: number; // on-disk DATA_DIR, second start
+  inMemoryStartMB?: number; // DATA_DIR=memory, as the baseline ran
+  inMemoryHwmMB?: number;
+  embeddedLoadMB?: number[];
+  postgresServerMB?: number[];
+}
+
+const range = (xs: number[] | undefined) => (xs && xs.length ? [Math.min(...xs), Math.max(...xs)] as const : undefined);
+const mb = (r: readonly [number, number]) => (Math.round(r[0]) === Math.round(r[1]) ? `${r[0].toFixed(0)}` : `${r[0].toFixed(0)}–${r[1].toFixed(0)}`);
+
+/** Before/after: the hard-coded baseline next to this run's figures, with the ratio new/old. */
+export function beforeAfterTable(after: AfterFigures): Table {
+  const B = BASELINE;
+  const row = (what: string, before: number, now: number | undefined, unit: string, better: 'higher' | 'lower', show = int) =>
+    [what, `${show(before)}${unit}`, now === undefined || !Number.isFinite(now) ? 'not measured' : `${show(now)}${unit}`,
+      now === undefined ? '' : ratio(now / before), better];
+  const rowRange = (what: string, before: readonly [number, number], now: readonly [number, number] | undefined) =>
+    [what, `${mb(before)} MB`, now ? `${mb(now)} MB` : 'not measured', now ? ratio(now[1] / before[1]) : '', 'lower'];
+  return {
+    title: `Before/after: this run vs the baseline "${B.label}" (run of ${B.run})`,
+    columns: ['figure', `before (${B.label})`, 'after (this run)', 'after / before', 'better is'],
+    rows: [
+      row('GET /v1/slots, embedded DB: req/s', B.slotsEmbedded.reqPerSec, after.slotsEmbedded?.reqPerSec, '', 'higher'),
+      row('GET /v1/slots, embedded DB: p99', B.slotsEmbedded.p99, after.slotsEmbedded?.p99, ' ms', 'lower', ms),
+      row('GET /v1/slots, PostgreSQL: req/s', B.slotsPostgres.reqPerSec, after.slotsPostgres?.reqPerSec, '', 'higher'),
+      row('GET /v1/slots, PostgreSQL: p99', B.slotsPostgres.p99, after.slotsPostgres?.p99, ' ms', 'lower', ms),
+      row('POST /v1/bookings, embedded DB: created/s', B.postCreatedPerSec, after.postCreatedPerSec, '', 'higher'),
+      row('contention (table 4): successful holds/s', B.contentionHoldsPerSec, after.contentionHoldsPerSec, '', 'higher'),
+      row('embedded server RSS just started, DATA_DIR=memory both times', B.embeddedStartMB, after.inMemoryStartMB, ' MB', 'lower'),
+      row('embedded server VmHWM, DATA_DIR=memory both times (start-up peak: initdb)', B.embeddedInMemoryHwmMB, after.inMemoryHwmMB, ' MB', 'lower'),
+      row('embedded server RSS just started (before: DATA_DIR=memory; after: on-disk DATA_DIR, second start)', B.embeddedStartMB, after.embeddedStartMB, ' MB', 'lower'),
+      rowRange('embedded server peak RSS under load: seeding, GET, idle, POST (before: memory; after: on disk)', B.embeddedLoadMB, range(after.embeddedLoadMB)),
+      rowRange('PostgreSQL-backed servers (table 4): peak RSS, all phases', B.postgresServerMB, range(after.postgresServerMB)),
+    ],
+    notes: [
+      `What changed in src/ between the two: (1) GET /v1/slots and POST /v1/bookings read the provider, schedule, overrides, one-off windows, time off and live bookings in one SQL query (src/db/slot-inputs-repo.ts) instead of 8 and 6 round trips, so a slots request is now 2 queries (API key lookup + that one); (2) the embedded database (PGlite) runs with shared_buffers = 16MB (src/db/embedded.ts) instead of PostgreSQL's default 128 MB.`,
+      'What changed in the bench: table 3\'s embedded server used to run with DATA_DIR=memory (initdb inside the measured process at every start); it now runs on an on-disk DATA_DIR initialised by a previous start. The embedded rows therefore compare two setups as well as two trees; only the two "DATA_DIR=memory both times" rows are like for like (the in-memory server of this run is started and stopped without load, so it has no under-load figure; its just-started RSS is one sample right after /health, when the memory initdb used may not have been released yet: read it with the VmHWM row). Table 4 and the PostgreSQL row are run the same way as before.',
+      `The baseline comes from a run on a busier machine (load average ${B.loadAverage} on 2 cores, other test runs alongside), so part of any difference may be noise; compare with this run's load average in the header. Ratios of MB ranges are of the top of each range.`,
+    ],
+  };
+}

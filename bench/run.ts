@@ -1,0 +1,160 @@
+// `npm run bench`: the five tables, printed and written to bench/RESULTS.md (+ raw bench/results.json).
+// Numbers only: nothing here fails the run because something is slow. A benchmark that breaks
+// shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { contentionBench } from './contention.js';
+import { engineBench } from './engine.js';
+import { growthBench } from './growth.js';
+import { httpBench, slotsRow } from './http.js';
+import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
+import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
+
+const WATCHDOG_MS = 15 * 60_000; // the whole run normally takes 3-4 minutes
+const started = Date.now();
+const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
+
+const watchdog = setTimeout(() => {
+  log(`still running after ${WATCHDOG_MS / 60_000} minutes: stopping`);
+  killAllChildren();
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { killAllChildren(); process.exit(130); });
+
+async function attempt<T>(name: string, fn: () => Promise<T>): Promise<T | Error> {
+  log(name);
+  try {
+    return await fn();
+  } catch (e) {
+    log(`${name} failed: ${(e as Error).stack ?? e}`);
+    return e as Error;
+  }
+}
+const failed = (title: string, e: Error) => skippedTable(title, `failed: ${e.message.slice(0, 300)}`);
+
+// Load average: at start and end, and the highest 1-minute value seen (sampled every 5 s, bounded by the watchdog).
+const loadavg = (): number[] => {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+};
+const loadAtStart = loadavg();
+let loadMax1 = loadAtStart[0] ?? NaN;
+const loadTimer = setInterval(() => { loadMax1 = Math.max(loadMax1, loadavg()[0] ?? NaN); }, 5000);
+loadTimer.unref();
+const git = (...args: string[]) => {
+  try {
+    // --no-optional-locks: never rewrite the index while someone else may be committing.
+    return execFileSync('git', ['--no-optional-locks', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+};
+const commit = git('log', '-1', '--format=%h %s') || 'unknown';
+const srcDirty = git('status', '--porcelain', '--', 'src').length > 0;
+// The servers load src/ when they start, minutes into the run: note any file in src/ that changes meanwhile.
+const srcFiles = (): Map<string, string> => {
+  const out = new Map<string, string>();
+  const walk = (dir: string, depth: number) => {
+    if (depth > 8) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile()) { const st = statSync(p); out.set(path.relative(ROOT, p), `${st.mtimeMs}:${st.size}`); }
+    }
+  };
+  try { walk(path.join(ROOT, 'src'), 0); } catch { /* reported as no change */ }
+  return out;
+};
+const srcAtStart = srcFiles();
+
+const env = machine();
+const raw: Record<string, unknown> = { machine: env };
+const tables: Table[] = [];
+
+const engine = await attempt('1. slot engine vs peers', () => engineBench(log));
+tables.push(engine instanceof Error ? failed('1. Slot engine, pure', engine) : engine.table);
+raw.engine = engine instanceof Error ? { error: engine.message } : engine.raw;
+
+const growth = await attempt('2. growth', () => growthBench(log));
+tables.push(growth instanceof Error ? failed('2. Growth of our engine', growth) : growth.table);
+raw.growth = growth instanceof Error ? { error: growth.message } : growth.raw;
+
+const http = await attempt('3. HTTP', () => httpBench(log));
+tables.push(http instanceof Error ? failed('3. HTTP', http) : http.http);
+raw.http = http instanceof Error ? { error: http.message } : http.raw;
+
+const contention = await attempt('4. contention on PostgreSQL', () => contentionBench(log));
+tables.push(contention instanceof Error ? failed('4. Contention (two servers, one PostgreSQL)', contention) : contention.table);
+raw.contention = contention instanceof Error ? { error: contention.message } : contention.raw;
+
+if (!(http instanceof Error) && !(contention instanceof Error) && contention.slotsLoad) {
+  http.http.rows.splice(1, 0, slotsRow(contention.slotsLoad.label, contention.slotsLoad.result, http.bareReqPerSec));
+  http.http.notes.push('The PostgreSQL row is the same load (autocannon, 64 connections, 3 s + 10 s) run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores; the ratio is to the bare server measured above.');
+}
+
+const memRows = [
+  ...(http instanceof Error ? [['server during table 3', `failed: ${http.message.slice(0, 200)}`, '']] : http.memory.rows),
+  ...(contention instanceof Error ? [] : contention.memoryRows),
+];
+tables.push({
+  title: '5. Memory: peak RSS of the server process (VmRSS sampled every 100 ms from /proc/<pid>/status; MB = 10^6 bytes)',
+  columns: ['process and phase', 'peak RSS MB', 'target met? (< 200 MB)'],
+  rows: memRows,
+  notes: [
+    'VmHWM is the kernel\'s high-water mark over the whole life of the process, start-up included; VmHWM above every sampled peak means the peak came during start-up, before the server answered /health.',
+    'Table 3\'s server runs the embedded database (PGlite, PostgreSQL compiled to WebAssembly) inside the same process, on an on-disk DATA_DIR that a previous start initialised (its second start is measured). The DATA_DIR=memory row is one extra start of the same server in memory, stopped 1 s after /health: it runs initdb inside the process at every start.',
+    'Both kinds run from TypeScript through tsx (`node --import tsx`), as `npm start` does; tsx alone adds about 35 MB to a bare node process on this machine.',
+  ],
+});
+raw.memory = { http: http instanceof Error ? null : http.memory.raw };
+
+const hs = http instanceof Error ? undefined : http.summary;
+const cs = contention instanceof Error ? undefined : contention.summary;
+const pgSlots = contention instanceof Error ? undefined : contention.slotsLoad?.result;
+tables.push(beforeAfterTable({
+  slotsEmbedded: hs && { reqPerSec: hs.slots.reqPerSec, p99: hs.slots.p99 },
+  slotsPostgres: pgSlots && { reqPerSec: pgSlots.reqPerSec, p99: pgSlots.p99 },
+  postCreatedPerSec: hs?.createdPerSec,
+  contentionHoldsPerSec: cs?.holdsPerSec,
+  embeddedStartMB: hs?.startMB,
+  inMemoryStartMB: hs?.inMemoryStartMB ?? undefined,
+  inMemoryHwmMB: hs?.inMemoryHwmMB ?? undefined,
+  embeddedLoadMB: hs?.loadPeaksMB,
+  postgresServerMB: cs?.serverMB,
+}));
+raw.baseline = BASELINE;
+destroyAgents();
+
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
+clearInterval(loadTimer);
+const loadAtEnd = loadavg();
+loadMax1 = Math.max(loadMax1, loadAtEnd[0] ?? NaN);
+const srcAtEnd = srcFiles();
+const srcChanged = [...new Set([...srcAtStart.keys(), ...srcAtEnd.keys()])].filter((f) => srcAtStart.get(f) !== srcAtEnd.get(f)).sort();
+raw.srcChangedDuringRun = srcChanged;
+const fmtLoad = (l: number[]) => (l.length ? l.map((x) => x.toFixed(2)).join(' / ') : 'n/a');
+raw.loadAverage = { start: loadAtStart, end: loadAtEnd, max1min: loadMax1 };
+const header = [
+  '# Benchmarks',
+  '',
+  `Generated by \`npm run bench\` (bench/run.ts) in ${seconds} s; raw numbers in [results.json](results.json). Ratios matter more than absolute`,
+  'numbers: the machine is shared and noisy. Nothing here fails a run on speed; "target met?" only reports.',
+  '',
+  `Machine: ${env.cores} cores, ${env.cpu}, ${env.memoryGiB} GiB; Node ${env.node}; ${env.platform}; ${env.date}.`,
+  '',
+  `Load average (1 / 5 / 15 min, /proc/loadavg) at start: ${fmtLoad(loadAtStart)}; at end: ${fmtLoad(loadAtEnd)}; highest 1-minute value sampled every 5 s during the run: ${loadMax1.toFixed(2)}. The ${env.cores} cores are shared with whatever else runs on the machine.`,
+  '',
+  `Tree: ${commit}${srcDirty ? ' (with uncommitted changes in src/)' : ''}${srcChanged.length ? `; WARNING: ${srcChanged.length} file(s) in src/ changed during the run (${srcChanged.slice(0, 6).join(', ')}${srcChanged.length > 6 ? ', ...' : ''}), so servers started after the change ran other code` : '; src/ did not change during the run'}. The before/after comparison with the previous run is the last section.`,
+  '',
+].join('\n');
+const body = tables.map(renderTable).join('\n');
+process.stdout.write(`\n${header}\n${body}`);
+writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), `${header}\n${body}`);
+writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify({ ...raw, seconds: Number(seconds) }, null, 2)}\n`);
+log(`done in ${seconds} s: bench/RESULTS.md, bench/results.json`);
+process.exit(0);
