@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * One schema for the environment. Every variable is read and checked here, once,
  * at start: a bad value stops the process with a message naming the variable,
@@ -15,8 +17,23 @@ export interface Config {
   expirySweepSeconds: number;
   loginKeyTtlSeconds: number;
   publicUrl: string | null;
+  /** ENCRYPTION_KEY: 32 bytes for AES-256-GCM over calendar credentials; null when unset. */
+  encryptionKey: Buffer | null;
+  /** How often connected calendars are refreshed in the background. */
+  calendarSyncSeconds: number;
+  /** Let calendar URLs reach loopback/private addresses (tests, private networks). */
+  calendarAllowPrivateUrls: boolean;
   logLevel: string;
   databasePoolSize: number;
+  /** Live (held, unexpired) bookings one client may have at once. */
+  maxHoldsPerClient: number;
+  /** Requests per key (or address) per minute, the token bucket's refill rate; 0 turns the limiter off. */
+  rateLimitPerMinute: number;
+  /** The token bucket's size: how many requests may come at once after a quiet spell. */
+  rateLimitBurst: number;
+  metricsEnabled: boolean;
+  /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of the proxies. */
+  trustProxy: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +78,47 @@ function readUrl(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/**
+ * Behind a load balancer every request comes from the balancer's address, so
+ * per-address rate limits need the client's address from X-Forwarded-For:
+ * `true` (trust any), a hop count (`1`), or the proxies' addresses/CIDRs
+ * (`10.0.0.1,10.1.0.0/16`).
+ */
+function readTrustProxy(env: Env): boolean | number | string {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '') return false;
+  const lower = raw.toLowerCase();
+  if (lower === 'true' || lower === 'false') return lower === 'true';
+  if (/^\d+$/.test(raw)) return readInt(env, 'TRUST_PROXY', 0, 1, 100);
+  const parts = raw.split(',').map((p) => p.trim());
+  for (const part of parts) {
+    const [address, bits, extra] = part.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or addresses/CIDRs separated by commas, got ${JSON.stringify(part)}`);
+    }
+  }
+  return parts.join(',');
+}
+
+/**
+ * ENCRYPTION_KEY: exactly 32 bytes, written as 64 hex characters or as base64
+ * (`openssl rand -base64 32`, `openssl rand -hex 32`). Anything else stops the
+ * start: a truncated key would silently encrypt with a weaker one.
+ */
+function readEncryptionKey(env: Env): Buffer | null {
+  const raw = env.ENCRYPTION_KEY?.trim();
+  if (raw === undefined || raw === '') return null;
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) {
+    const key = Buffer.from(raw, /[-_]/.test(raw) ? 'base64url' : 'base64');
+    if (key.length === 32) return key;
+  }
+  throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes written as 64 hex characters or as base64 (try `openssl rand -base64 32`)');
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -72,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const publicUrl = readUrl(env, 'PUBLIC_URL', ['http:', 'https:']);
+  const rateLimitPerMinute = readInt(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
     port: readInt(env, 'PORT', 3000, 0, 65535),
     host,
@@ -84,7 +143,15 @@ export function loadConfig(env: Env = process.env): Config {
     expirySweepSeconds: readInt(env, 'EXPIRY_SWEEP_SECONDS', 30, 1, 3600),
     loginKeyTtlSeconds: readInt(env, 'LOGIN_KEY_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    encryptionKey: readEncryptionKey(env),
+    calendarSyncSeconds: readInt(env, 'CALENDAR_SYNC_SECONDS', 300, 1, 7 * 24 * 3600),
+    calendarAllowPrivateUrls: readBool(env, 'CALENDAR_ALLOW_PRIVATE_URLS', false),
     logLevel,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    maxHoldsPerClient: readInt(env, 'MAX_HOLDS_PER_CLIENT', 5, 1, 10_000),
+    rateLimitPerMinute,
+    rateLimitBurst: readInt(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerMinute), 1, 1_000_000),
+    metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
+    trustProxy: readTrustProxy(env),
   };
 }

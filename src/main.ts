@@ -35,6 +35,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // A setting that only the database can judge (ENCRYPTION_KEY once calendars are stored) fails here.
+  if (error instanceof ConfigError) {
+    console.error(`Invalid configuration: ${error.message}`);
+    process.exit(2);
+  }
   console.error('Failed to start:', error);
   process.exit(1);
 });

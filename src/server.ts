@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { createAppMetrics } from './app/app-metrics.js';
 import { bootstrapAdmin } from './app/auth.js';
+import { checkCalendarKey, startCalendarSync } from './app/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './app/context.js';
 import { startExpirySweeper } from './app/expiry-sweeper.js';
 import type { Config } from './config.js';
@@ -19,11 +21,17 @@ export async function createServer(
   options: { db?: Database; clock?: Clock; logger?: boolean | { level: string } } = {},
 ): Promise<RunningServer> {
   const db = options.db ?? (await openDatabase(config));
+  // Connected calendars are stored encrypted: without ENCRYPTION_KEY (or with another one) refuse to start.
+  await checkCalendarKey(db, config.encryptionKey).catch(async (error: unknown) => {
+    if (!options.db) await db.close();
+    throw error;
+  });
   const logger = options.logger ?? { level: config.logLevel };
   // The logger exists only once the app does; hold a generated admin key until then.
   const generatedAdminKeys: string[] = [];
   const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => generatedAdminKeys.push(secret));
-  const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId };
+  const metrics = createAppMetrics(db.poolStats ? { poolStats: () => db.poolStats!() } : {});
+  const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId, metrics };
   const app = await buildApp(ctx, { logger });
   for (const secret of generatedAdminKeys) {
     app.log.warn(
@@ -31,12 +39,19 @@ export async function createServer(
       `No administrator key was configured, so one was created. It is shown only now; store it: ${secret}`,
     );
   }
-  const stopSweeper = startExpirySweeper(db, config.expirySweepSeconds, (error) => app.log.error({ err: error }, 'expiry sweep failed'));
+  const stopSweeper = startExpirySweeper(
+    db,
+    config.expirySweepSeconds,
+    (error) => app.log.error({ err: error }, 'expiry sweep failed'),
+    (expiredHolds) => metrics.holdsExpired.inc(expiredHolds),
+  );
+  const stopCalendarSync = startCalendarSync(ctx, (error) => app.log.error({ err: error }, 'calendar sync failed'));
   return {
     app,
     ctx,
     async close() {
       stopSweeper();
+      await stopCalendarSync();
       await app.close();
       if (!options.db) await db.close();
     },

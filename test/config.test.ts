@@ -8,13 +8,29 @@ describe('configuration', () => {
     expect(c).toMatchObject({
       port: 3000, host: '127.0.0.1', databaseUrl: null, dataDir: './.data', adminApiKey: null,
       openSignup: false, holdTtlSeconds: 1800, minNoticeMinutes: 1440,
+      maxHoldsPerClient: 5, rateLimitPerMinute: 600, rateLimitBurst: 600, metricsEnabled: true, trustProxy: false,
     });
+  });
+
+  it('reads the limits, metrics and proxy variables', () => {
+    expect(loadConfig({ MAX_HOLDS_PER_CLIENT: '12', RATE_LIMIT_PER_MINUTE: '120', METRICS_ENABLED: 'false' })).toMatchObject({
+      maxHoldsPerClient: 12, rateLimitPerMinute: 120, rateLimitBurst: 120, metricsEnabled: false,
+    });
+    expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).toMatchObject({ rateLimitPerMinute: 0, rateLimitBurst: 1 });
+    expect(loadConfig({ RATE_LIMIT_BURST: '50' })).toMatchObject({ rateLimitPerMinute: 600, rateLimitBurst: 50 });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy).toBe('127.0.0.1,10.0.0.0/8,::1');
   });
 
   it.each([
     ['PORT', 'abc'], ['PORT', '70000'], ['HOLD_TTL_SECONDS', '0'], ['HOLD_TTL_SECONDS', '1.5'],
     ['MIN_NOTICE_MINUTES', '-5'], ['OPEN_SIGNUP', 'yes please'], ['DATABASE_URL', 'mysql://x'],
     ['DATABASE_URL', 'not a url'], ['ADMIN_API_KEY', 'short'], ['LOG_LEVEL', 'loud'],
+    ['MAX_HOLDS_PER_CLIENT', '0'], ['MAX_HOLDS_PER_CLIENT', 'five'], ['RATE_LIMIT_PER_MINUTE', '-1'],
+    ['RATE_LIMIT_PER_MINUTE', 'lots'], ['RATE_LIMIT_PER_MINUTE', '2000000'], ['RATE_LIMIT_BURST', '0'],
+    ['RATE_LIMIT_BURST', '1.5'], ['METRICS_ENABLED', 'maybe'], ['TRUST_PROXY', 'nginx'], ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '0'], ['TRUST_PROXY', '10.0.0.1/8/1'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     let error: unknown;
     try {

@@ -10,6 +10,8 @@ export interface ProviderAvailability {
   rules: AvailabilityRules;
   /** Live bookings overlapping the range, when asked for. */
   busy: Interval[];
+  /** Busy time of the provider's connected calendars overlapping the range. */
+  calendarBusy: Interval[];
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -36,6 +38,7 @@ export async function loadProviderAvailability(
       timeOff: inputs.timeOff,
     },
     busy: inputs.busy,
+    calendarBusy: inputs.calendarBusy,
   };
 }
 

@@ -2,12 +2,13 @@ import {
   findBooking,
   insertHold,
   listBookings as listBookingRows,
+  liveHoldsOfClient,
   markCancelled,
   markConfirmed,
   releaseLapsedHolds,
   type BookingRecord,
 } from '../db/bookings-repo.js';
-import { SQLSTATE, sqlState } from '../db/database.js';
+import { SQLSTATE, sqlState, type Queryable } from '../db/database.js';
 import { bumpAvailabilityVersion, findUserById } from '../db/users-repo.js';
 import { cancelTransition, confirmTransition, type BookingStatus } from '../domain/booking-state.js';
 import { AppError, invalidField } from '../domain/errors.js';
@@ -74,6 +75,24 @@ async function resolveClient(ctx: AppContext, caller: Principal, clientId: strin
 }
 
 /**
+ * At most MAX_HOLDS_PER_CLIENT live holds per client, so one client cannot
+ * hold every slot of a provider. Called under the client's lock (see
+ * holdBooking), so two holds of one client at once cannot both see room for one.
+ */
+async function ensureRoomForAnotherHold(tx: Queryable, ctx: AppContext, caller: Principal, clientId: string): Promise<void> {
+  const { count, secondsToFirstExpiry } = await liveHoldsOfClient(tx, clientId);
+  if (count < ctx.config.maxHoldsPerClient) return;
+  const who = caller.userId === clientId ? 'You already hold' : `Client ${clientId} already holds`;
+  throw new AppError(
+    'too_many_holds',
+    `${who} ${count} unconfirmed slot${count === 1 ? '' : 's'}; confirm or cancel one first ` +
+      `(or retry when the earliest hold expires, in ${secondsToFirstExpiry ?? 1} s).`,
+    undefined,
+    secondsToFirstExpiry ?? 1,
+  );
+}
+
+/**
  * Holds a slot for HOLD_TTL_SECONDS. The rules (grid, notice, working time)
  * are checked here; "nobody else has it" is not checked at all but left to the
  * exclusion constraint, which is what makes it true under any concurrency.
@@ -86,26 +105,39 @@ export async function holdBooking(
   const duration = checkDuration('body/duration', input.duration ?? DEFAULT_DURATION_MINUTES);
   const clientId = await resolveClient(ctx, caller, input.clientId);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
-  const { provider, rules } = await loadProviderAvailability(ctx.db, input.providerId, slot, { busy: false });
+  const { provider, rules, calendarBusy } = await loadProviderAvailability(ctx.db, input.providerId, slot, { busy: false });
   const verdict = isBookableSlot(
     {
       available: effectiveAvailability(rules, slot),
-      busy: [],
+      // Bookings are left to the exclusion constraint; busy time in the provider's calendars is checked here.
+      busy: calendarBusy,
       durationMinutes: duration,
       earliestStart: ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000,
       timeZone: rules.timeZone,
     },
     slot,
   );
-  if (verdict !== 'ok' && verdict !== 'busy') throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
+  if (verdict === 'busy') {
+    ctx.metrics.countBooking('conflict');
+    throw new AppError('slot_taken', 'This time is busy in the provider\'s connected calendar.');
+  }
+  if (verdict !== 'ok') {
+    ctx.metrics.countBooking('not_bookable');
+    throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
+  }
+  let released = 0;
   try {
     const booking = await ctx.db.transaction(async (tx) => {
+      // Holds of one client take turns, so the cap is counted by one at a time. Every
+      // hold takes this lock before the provider's: one order, so no deadlock between them.
+      await tx.query('SELECT pg_advisory_xact_lock(724102, hashtext($1))', [clientId]);
+      await ensureRoomForAnotherHold(tx, ctx, caller, clientId);
       // Holds of one provider take turns. Without this, two overlapping inserts
       // can each find the other's uncommitted row while checking the exclusion
       // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
       // instead of a 409. The constraint stays the guarantee; this only orders.
       await tx.query('SELECT pg_advisory_xact_lock(724101, hashtext($1))', [provider.id]);
-      await releaseLapsedHolds(tx, provider.id, slot);
+      released = await releaseLapsedHolds(tx, provider.id, slot);
       const held = await insertHold(tx, {
         id: newId('bkg'),
         providerId: provider.id,
@@ -117,10 +149,17 @@ export async function holdBooking(
       await bumpAvailabilityVersion(tx, provider.id);
       return held;
     });
+    ctx.metrics.countBooking('held');
+    if (released > 0) ctx.metrics.holdsExpired.inc(released);
     return toBookingView(booking);
   } catch (error) {
     if (sqlState(error) === SQLSTATE.exclusionViolation) {
+      ctx.metrics.countBooking('conflict');
       throw new AppError('slot_taken', 'This time overlaps a booking that is held or confirmed.');
+    }
+    if (error instanceof AppError && error.code === 'too_many_holds') {
+      ctx.metrics.countBooking('too_many_holds');
+      ctx.metrics.rateLimited.labels('holds').inc();
     }
     throw error;
   }
@@ -137,7 +176,8 @@ export async function getBooking(ctx: AppContext, caller: Principal, id: string)
 }
 
 export async function confirmBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {
-  return ctx.db.transaction(async (tx) => {
+  let changed = false;
+  const confirmed = await ctx.db.transaction(async (tx) => {
     const b = await findBooking(tx, id, { forUpdate: true });
     if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
     if (caller.role !== 'admin' && caller.userId !== b.clientId) {
@@ -147,20 +187,30 @@ export async function confirmBooking(ctx: AppContext, caller: Principal, id: str
     if (transition === 'unchanged') return toBookingView(b);
     const confirmed = await markConfirmed(tx, id);
     await bumpAvailabilityVersion(tx, b.providerId);
+    changed = true;
     return toBookingView(confirmed);
+  }).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'hold_expired') ctx.metrics.countBooking('expired_on_confirm');
+    throw error;
   });
+  if (changed) ctx.metrics.countBooking('confirmed');
+  return confirmed;
 }
 
 export async function cancelBooking(ctx: AppContext, caller: Principal, id: string, reason: string | null): Promise<BookingView> {
-  return ctx.db.transaction(async (tx) => {
+  let changed = false;
+  const view = await ctx.db.transaction(async (tx) => {
     const b = await findBooking(tx, id, { forUpdate: true });
     if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
     const transition = cancelTransition(b.status);
     if (transition === 'unchanged') return toBookingView(b);
     const cancelled = await markCancelled(tx, id, reason);
     await bumpAvailabilityVersion(tx, b.providerId);
+    changed = true;
     return toBookingView(cancelled);
   });
+  if (changed) ctx.metrics.countBooking('cancelled');
+  return view;
 }
 
 export async function listBookings(

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Role } from '../db/users-repo.js';
+import type { AppMetrics } from './app-metrics.js';
 
 /** The app's only source of "now" for rules such as the minimum notice; tests pin it. */
 export interface Clock {
@@ -15,6 +16,8 @@ export interface AppContext {
   clock: Clock;
   /** The id of the administrator that ADMIN_API_KEY acts as (set at start). */
   adminUserId: string;
+  /** This server's Prometheus series (GET /metrics). */
+  metrics: AppMetrics;
 }
 
 /** Who is calling: resolved from the API key once per request. */

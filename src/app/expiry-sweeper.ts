@@ -11,22 +11,32 @@ const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
  * caches and listeners hear of the freed time, and drops day-old idempotency
  * records. Safe to run on every process at once: each UPDATE takes its rows once.
  */
-export async function sweepOnce(db: Database): Promise<{ expiredProviders: number; idempotencyKeysDeleted: number }> {
-  const providers = await db.transaction(async (tx) => {
+export async function sweepOnce(
+  db: Database,
+): Promise<{ expiredHolds: number; expiredProviders: number; idempotencyKeysDeleted: number }> {
+  const expired = await db.transaction(async (tx) => {
     const changed = await expireLapsedHolds(tx);
-    for (const providerId of changed.sort()) await bumpAvailabilityVersion(tx, providerId);
+    for (const providerId of changed.providerIds.sort()) await bumpAvailabilityVersion(tx, providerId);
     return changed;
   });
   const deleted = await deleteIdempotencyKeysOlderThan(db, IDEMPOTENCY_RETENTION_SECONDS);
-  return { expiredProviders: providers.length, idempotencyKeysDeleted: deleted };
+  return { expiredHolds: expired.holds, expiredProviders: expired.providerIds.length, idempotencyKeysDeleted: deleted };
 }
 
-export function startExpirySweeper(db: Database, everySeconds: number, onError: (error: unknown) => void): () => void {
+export function startExpirySweeper(
+  db: Database,
+  everySeconds: number,
+  onError: (error: unknown) => void,
+  onExpired: (holds: number) => void = () => {},
+): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    sweepOnce(db).catch(onError).finally(() => { running = false; });
+    sweepOnce(db)
+      .then((result) => onExpired(result.expiredHolds))
+      .catch(onError)
+      .finally(() => { running = false; });
   }, everySeconds * 1000);
   timer.unref();
   return () => clearInterval(timer);

@@ -30,10 +30,10 @@ export async function listSlots(
   const duration = checkDuration('query/duration', query.duration ?? DEFAULT_DURATION_MINUTES);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
   // Local dates in from/to are read in the asked zone, else the provider's.
-  const { provider, rules, busy, range } = await loadForQueryRange(ctx.db, query.providerId, query, outZone, { busy: true });
+  const { provider, rules, busy, calendarBusy, range } = await loadForQueryRange(ctx.db, query.providerId, query, outZone, { busy: true });
   const slots = computeSlots({
     available: effectiveAvailability(rules, range),
-    busy,
+    busy: [...busy, ...calendarBusy],
     durationMinutes: duration,
     earliestStart: ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000,
     range,

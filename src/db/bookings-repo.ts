@@ -66,13 +66,27 @@ function toRecord(r: BookingRow): BookingRecord {
  * inserting transaction, so the exclusion constraint (which only sees stored
  * statuses) lets the new hold take their place.
  */
-export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<void> {
-  await q.query(
+export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<number> {
+  const { rowCount } = await q.query(
     `UPDATE bookings SET status = 'expired'
       WHERE provider_id = $1 AND status = 'held' AND expires_at <= now()
         AND tstzrange(start_at, end_at, '[)') && tstzrange($2, $3, '[)')`,
     [providerId, new Date(range.start), new Date(range.end)],
   );
+  return rowCount;
+}
+
+/**
+ * A client's live holds (held and unexpired, by the database clock) and the
+ * whole seconds until the earliest of them lapses (null when there is none).
+ */
+export async function liveHoldsOfClient(q: Queryable, clientId: string): Promise<{ count: number; secondsToFirstExpiry: number | null }> {
+  const { rows } = await q.query<{ n: number; wait: number | null }>(
+    `SELECT count(*)::int AS n, ceil(extract(epoch FROM min(expires_at) - now()))::int AS wait
+       FROM bookings WHERE client_id = $1 AND status = 'held' AND expires_at > now()`,
+    [clientId],
+  );
+  return { count: rows[0]?.n ?? 0, secondsToFirstExpiry: rows[0]?.wait ?? null };
 }
 
 export async function insertHold(
@@ -144,12 +158,12 @@ export async function listBookings(q: Queryable, f: BookingFilter): Promise<Book
   return rows.map(toRecord);
 }
 
-/** The sweeper: writes 'expired' on lapsed holds; returns the providers whose slots changed. */
-export async function expireLapsedHolds(q: Queryable): Promise<string[]> {
+/** The sweeper: writes 'expired' on lapsed holds; returns how many, and the providers whose slots changed. */
+export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; providerIds: string[] }> {
   const { rows } = await q.query<{ provider_id: string }>(
     `UPDATE bookings SET status = 'expired' WHERE status = 'held' AND expires_at <= now() RETURNING provider_id`,
   );
-  return [...new Set(rows.map((r) => r.provider_id))];
+  return { holds: rows.length, providerIds: [...new Set(rows.map((r) => r.provider_id))] };
 }
 
 /** Live and recent bookings of a provider, for the ICS feed. */

@@ -14,11 +14,22 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** How the driver's connections are used, for metrics. */
+export interface PoolStats {
+  /** Open connections (the embedded database is always one). */
+  total: number;
+  idle: number;
+  /** Queries or transactions waiting for a connection. */
+  waiting: number;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'embedded' | 'postgres';
   /** Runs fn in one transaction; rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Optional: drivers that can tell report their connection use. */
+  poolStats?(): PoolStats;
 }
 
 /** PostgreSQL's SQLSTATE of a driver error, whichever driver raised it. */

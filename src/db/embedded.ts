@@ -33,12 +33,23 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
     },
   });
   const root = wrap(pg);
+  // One connection that runs one thing at a time: anything beyond the first in flight is waiting.
+  let inFlight = 0;
+  const tracked = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    inFlight++;
+    try {
+      return await fn(...args);
+    } finally {
+      inFlight--;
+    }
+  };
   return {
     kind: 'embedded',
-    query: root.query,
-    exec: root.exec,
-    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    query: tracked(root.query) as Queryable['query'],
+    exec: tracked(root.exec),
+    transaction: tracked(<T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx)))) as Database['transaction'],
     close: () => pg.close(),
+    poolStats: () => ({ total: 1, idle: inFlight === 0 ? 1 : 0, waiting: Math.max(0, inFlight - 1) }),
     dumpDataDir: async () => (await pg.dumpDataDir('gzip')) as Blob,
   };
 }

@@ -34,5 +34,6 @@ export async function openPostgresDatabase(options: { url: string; poolSize: num
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

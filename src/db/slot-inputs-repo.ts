@@ -13,6 +13,8 @@ export interface SlotInputs {
   timeOff: Interval[];
   /** Live bookings overlapping the range (empty unless asked for). */
   busy: Interval[];
+  /** Busy time from the provider's connected calendars overlapping the range (always read). */
+  calendarBusy: Interval[];
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -31,7 +33,7 @@ const intervalsOf = (table: string, start: string, end: string, extra = '') => `
    WHERE x.provider_id = u.id AND x.${start} < $3 AND x.${end} > $2 ${extra})`;
 
 /**
- * One round trip instead of six: on the embedded database each query costs
+ * One round trip instead of seven: on the embedded database each query costs
  * about half a millisecond of the single WASM thread, so listing slots and
  * holding are dominated by their number of queries, not by their work.
  */
@@ -45,7 +47,8 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
   ${intervalsOf('availability_windows', 'start_at', 'end_at')} AS one_off,
   ${intervalsOf('time_off', 'start_at', 'end_at')} AS time_off,
   CASE WHEN $6::boolean THEN ${intervalsOf('bookings', 'start_at', 'end_at', `AND ${liveCondition('x')}`)}
-       ELSE '[]'::json END AS busy
+       ELSE '[]'::json END AS busy,
+  ${intervalsOf('calendar_busy', 'start_at', 'end_at')} AS calendar_busy
 FROM users u LEFT JOIN schedules s ON s.provider_id = u.id
 WHERE u.id = $1`;
 
@@ -69,6 +72,7 @@ export async function loadSlotInputs(
     one_off: Pair[];
     time_off: Pair[];
     busy: Pair[];
+    calendar_busy: Pair[];
   }>(SQL, [
     providerId,
     new Date(range.start),
@@ -86,5 +90,6 @@ export async function loadSlotInputs(
     oneOff: toIntervals(row.one_off),
     timeOff: toIntervals(row.time_off),
     busy: toIntervals(row.busy),
+    calendarBusy: toIntervals(row.calendar_busy),
   };
 }

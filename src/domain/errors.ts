@@ -20,7 +20,9 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: 'Unsupported media type',
   not_bookable: 'The time cannot be booked',
   idempotency_key_reused: 'Idempotency key reused with a different request',
+  not_supported: 'Not supported yet',
   rate_limited: 'Too many requests',
+  too_many_holds: 'Too many unconfirmed holds',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',
 } as const;
@@ -37,6 +39,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** For errors that pass with time (429, 503): seconds after which a retry may succeed (`Retry-After`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
     this.name = 'AppError';

@@ -6,17 +6,22 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app/context.js';
+import { MemoryRateLimitStore, type RateLimitStore } from '../app/rate-limit.js';
 import { registerAuth } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { acceptOnlyJson } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
+import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
+import { registerRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface BuildOptions {
   logger?: boolean | FastifyBaseLogger | { level: string };
+  /** Where rate-limit buckets live; by default in this process's memory. */
+  rateLimitStore?: RateLimitStore;
 }
 
 /**
@@ -36,17 +41,24 @@ function validatorCompilers() {
     (httpPart === 'body' ? strict : coercing).compile(schema);
 }
 
+/** TRUST_PROXY=n: the address n hops before ours is the client's (Fastify's own number form is untyped). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger ?? false),
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // X-Request-Id is read by requestIdOf, which keeps only sane values (Fastify would take any).
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     return503OnClosing: true,
     // A malformed URL ('/v1/users/%ZZ') or an over-long path parameter fails before routing: answer it as problem+json too.
     frameworkErrors: (error, request, reply) => {
+      reply.header('X-Request-Id', request.id); // these answers skip the onSend and onResponse hooks
       errorHandler(error, request, reply);
+      if (ctx.config.metricsEnabled) recordResponse(ctx.metrics, request, reply);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -76,7 +88,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   await app.register(cors, {
     origin: true,
-    exposedHeaders: ['ETag', 'Idempotent-Replayed', 'X-Request-Id', 'Location'],
+    exposedHeaders: ['ETag', 'Idempotent-Replayed', 'X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
   });
@@ -100,6 +112,13 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  if (ctx.config.metricsEnabled) registerHttpMetrics(app, ctx.metrics);
+  if (ctx.config.rateLimitPerMinute > 0) {
+    // Before authentication: a flood is refused without a database lookup.
+    const policy = { limit: ctx.config.rateLimitPerMinute, windowSeconds: 60, burst: ctx.config.rateLimitBurst };
+    const store = options.rateLimitStore ?? new MemoryRateLimitStore(policy);
+    registerRateLimit(app, { policy, store, clock: ctx.clock, metrics: ctx.metrics });
+  }
   registerAuth(app, ctx);
   registerIdempotency(app, ctx.db);
   await registerRoutes(app, ctx);

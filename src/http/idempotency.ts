@@ -64,8 +64,8 @@ declare module 'fastify' {
 /**
  * `Idempotency-Key` on POST: the first request claims (caller, key); a repeat
  * with the same body replays the stored answer, with another body is a 422,
- * and while the first is still running is a 409. 5xx answers are not stored,
- * so a retry after a server fault runs again.
+ * and while the first is still running is a 409. 5xx and 429 answers are not
+ * stored, so a retry after a server fault or a limit runs again.
  */
 export function registerIdempotency(app: FastifyInstance, db: Database): void {
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -111,7 +111,8 @@ export function registerIdempotency(app: FastifyInstance, db: Database): void {
     const claim = request.idempotencyClaim;
     if (!claim) return payload;
     request.idempotencyClaim = undefined;
-    if (reply.statusCode >= 500 || typeof payload !== 'string') {
+    // A 429 says "not now": a retry with the same key must run again, not replay the refusal.
+    if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string') {
       await releaseIdempotencyKey(db, claim.callerId, claim.key);
       return payload;
     }

@@ -18,7 +18,9 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   not_bookable: 422,
   idempotency_key_reused: 422,
+  not_supported: 422,
   rate_limited: 429,
+  too_many_holds: 429,
   unavailable: 503,
   internal: 500,
 };
@@ -105,6 +107,9 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = toProblem(error);
+  if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
+    reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  }
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, problem);
 }

@@ -117,7 +117,7 @@ export function checkAccess(
   if (res.statusCode < 200 || res.statusCode >= 300) return;
   if (callerId === null) {
     // Without a key only the open routes answer 2xx (a feed needs its token).
-    const open = ['GET /health', 'POST /v1/auth/login', 'GET /v1/providers/{providerId}/calendar.ics'];
+    const open = ['GET /health', 'GET /ready', 'GET /metrics', 'POST /v1/auth/login', 'GET /v1/providers/{providerId}/calendar.ics'];
     if (!open.includes(op.id)) fail(`${op.id} answered ${res.statusCode} without a valid key`, res);
     return;
   }

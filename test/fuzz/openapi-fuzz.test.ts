@@ -84,6 +84,10 @@ function hintsFor(w: World): Hints {
         return [15, 30, 45, 60, 90];
       case 'limit':
         return [1, 2, 200];
+      case 'url':
+      case 'calendarUrl':
+        // Calendar URLs the fuzz server (private URLs not allowed) refuses without any network: no fetch leaves the test.
+        return ['http://127.0.0.1:9/cal.ics', 'http://[::1]/cal.ics', 'http://10.0.0.1/cal.ics', 'webcal://169.254.169.254/x', 'ftp://127.0.0.1/x', 'not a url'];
       default:
         return null;
     }

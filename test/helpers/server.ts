@@ -10,6 +10,8 @@ import { createServer, type RunningServer } from '../../src/server.js';
 import { createTestDatabase } from './postgres.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+/** Calendar settings are sealed with it; a test of the missing key passes ENCRYPTION_KEY: ''. */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface TestServer extends RunningServer {
   db: Database;
@@ -28,7 +30,11 @@ export async function startTestServer(
   env: Record<string, string> = {},
   options: { clock?: Clock } = {},
 ): Promise<TestServer> {
-  const config = loadConfig({ ADMIN_API_KEY: ADMIN_KEY, DATA_DIR: 'memory', LOG_LEVEL: 'silent', ...env });
+  // One admin key creates every user of a suite: a rate limit far above any test's pace (limits.test.ts lowers it).
+  const config = loadConfig({
+    ADMIN_API_KEY: ADMIN_KEY, DATA_DIR: 'memory', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000',
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env,
+  });
   const pgServer = inject('postgresTemplate');
   let db: Database;
   let drop: (() => Promise<void>) | null = null;

@@ -19,7 +19,7 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     schema: {
       summary: 'Hold a slot (30 minutes unless confirmed)',
       tags, security: Security, headers: IdempotencyHeaders, body: HoldBody,
-      response: { 201: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+      response: { 201: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const { start, ...rest } = request.body;

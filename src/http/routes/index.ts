@@ -4,13 +4,16 @@ import { apiKeyRoutes } from './api-keys.js';
 import { availabilityRoutes } from './availability.js';
 import { bookingRoutes } from './bookings.js';
 import { calendarFeedRoutes } from './calendar-feed.js';
+import { calendarRoutes } from './calendars.js';
+import { opsRoutes } from './ops.js';
 import { serviceRoutes } from './service.js';
 import { slotRoutes } from './slots.js';
 import { userRoutes } from './users.js';
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(serviceRoutes(ctx));
-  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes]) {
+  await app.register(opsRoutes(ctx));
+  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }
 }

@@ -61,7 +61,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Body larger than 64 KiB',
   415: 'Body is not JSON',
   422: 'Well-formed but breaks a booking rule',
-  429: 'Too many requests',
+  429: 'Too many requests (with Retry-After)',
+  503: 'A dependency (the database) is unavailable; retry',
 };
 
 /**

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppMetrics } from '../app/app-metrics.js';
+
+/** An incoming X-Request-Id is kept when it is 1-128 visible ASCII characters (no spaces, no control characters). */
+const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The request's id: the caller's `X-Request-Id` when it is sane (so one id
+ * follows a call through a proxy and into our logs), otherwise a new UUID.
+ * Fastify binds it to every log line of the request as `reqId`; an onSend hook
+ * echoes it in `X-Request-Id`.
+ */
+export function requestIdOf(raw: IncomingMessage): string {
+  const header = raw.headers['x-request-id'];
+  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** Keys and feed tokens may ride in the query string; they must not reach the logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:apiKey|token)=)[^&#]*/gi, '$1[redacted]');
+}
+
+const serializers = {
+  req(request: FastifyRequest) {
+    return { method: request.method, url: redactUrl(request.url), host: request.host, remoteAddress: request.ip };
+  },
+};
+
+/** Fastify logger options (JSON lines, pino) with the request serializer above. */
+export function loggerOptions<L>(logger: L): L | { level: string; serializers: typeof serializers } {
+  if (logger === true) return { level: 'info', serializers };
+  if (typeof logger === 'object' && logger !== null && typeof (logger as { info?: unknown }).info !== 'function') {
+    return { ...(logger as unknown as { level: string }), serializers };
+  }
+  return logger;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+// Label values made once, so counting a request allocates no string.
+const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
+
+/**
+ * Counts every answer by method, route pattern and status, and times it. The
+ * route is the pattern (`/v1/bookings/:id`), never the URL, so the number of
+ * series stays bounded; paths no route matches count as `unmatched`.
+ */
+export function registerHttpMetrics(app: FastifyInstance, metrics: AppMetrics): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    recordResponse(metrics, request, reply);
+    done();
+  });
+}
+
+/** Also called directly for the answers Fastify sends without hooks (a malformed URL). */
+export function recordResponse(metrics: AppMetrics, request: FastifyRequest, reply: FastifyReply): void {
+  const route = request.routeOptions.url ?? 'unmatched';
+  const method = METHODS.has(request.method) ? request.method : 'OTHER';
+  metrics.httpRequests.labels(method, route, STATUS_TEXT[reply.statusCode] ?? 'other').inc();
+  const seconds = reply.elapsedTime / 1000;
+  if (Number.isFinite(seconds)) metrics.httpDuration.labels(method, route).observe(seconds);
+}

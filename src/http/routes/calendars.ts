@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { connectCalendar, disconnectCalendar, listCalendars, syncCalendarNow } from '../../app/calendars.js';
+import type { AppContext } from '../../app/context.js';
+import { principalOf } from '../auth.js';
+import { CalendarConnection, CalendarParams, ConnectCalendarBody } from '../schemas/calendars.js';
+import { PageOf, PageQuery, ProviderParams, problems, Security } from '../schemas/common.js';
+
+const tags = ['connected calendars'];
+const auth = { auth: 'required' as const };
+const logTo = (request: FastifyRequest) => (error: unknown) => request.log.error({ err: error }, 'calendar sync failed unexpectedly');
+
+export const calendarRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.post('/providers/:providerId/calendars', {
+    config: auth,
+    schema: {
+      summary: 'Connect a calendar whose busy time removes slots (read once now; status "error" with the reason if that failed)',
+      tags, security: Security, params: ProviderParams, body: ConnectCalendarBody,
+      response: { 201: CalendarConnection, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503) },
+    },
+  }, async (request, reply) => {
+    const view = await connectCalendar(ctx, principalOf(request), request.params.providerId, request.body, logTo(request));
+    return reply.code(201).send(view);
+  });
+
+  app.get('/providers/:providerId/calendars', {
+    config: auth,
+    schema: {
+      summary: 'The provider\'s connected calendars (no secrets)',
+      tags, security: Security, params: ProviderParams, querystring: Type.Object(PageQuery),
+      response: { 200: PageOf(CalendarConnection), ...problems(400, 401, 403, 404) },
+    },
+  }, async (request) => listCalendars(ctx, principalOf(request), request.params.providerId, {
+    limit: request.query.limit ?? 50,
+    ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}),
+  }));
+
+  app.delete('/providers/:providerId/calendars/:id', {
+    config: auth,
+    schema: {
+      summary: 'Disconnect a calendar: its busy time stops counting at once',
+      tags, security: Security, params: CalendarParams,
+      response: { 204: Type.Null({ description: 'Done' }), ...problems(401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    await disconnectCalendar(ctx, principalOf(request), request.params.providerId, request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/providers/:providerId/calendars/:id/sync', {
+    config: auth,
+    schema: {
+      summary: 'Refresh the calendar\'s busy time now; answers the connection after the sync',
+      tags, security: Security, params: CalendarParams,
+      response: { 200: CalendarConnection, ...problems(401, 403, 404) },
+    },
+  }, async (request) => syncCalendarNow(ctx, principalOf(request), request.params.providerId, request.params.id, logTo(request)));
+};

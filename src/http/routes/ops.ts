@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { AppContext } from '../../app/context.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../app/metrics.js';
+import { checkReadiness, READY_TIMEOUT_MS } from '../../app/readiness.js';
+import { PROBLEM_CONTENT_TYPE, problemOf, sendProblem } from '../problem.js';
+import { ProblemSchema, problems } from '../schemas/common.js';
+
+const Checks = Type.Object({ database: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]) });
+
+/**
+ * Readiness and metrics, outside /v1 and without authentication: meant for a
+ * load balancer and a Prometheus scraper on a private network. Keep /metrics
+ * off the public internet (METRICS_ENABLED=false removes it).
+ */
+export const opsRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: the database answers (else 503 problem+json)',
+        description: `200 when \`SELECT 1\` answers within ${READY_TIMEOUT_MS / 1000} s; 503 with the failing checks otherwise.`,
+        tags: ['service'],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), checks: Checks }),
+          ...problems(),
+          503: {
+            description: 'Not ready: problem+json (code unavailable) with the checks',
+            content: { [PROBLEM_CONTENT_TYPE]: { schema: Type.Object({ ...ProblemSchema.properties, checks: Checks }) } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const { ready, checks } = await checkReadiness(ctx);
+      reply.header('Cache-Control', 'no-store');
+      if (ready) return { status: 'ready' as const, checks };
+      const problem = { ...problemOf('unavailable', 'The database did not answer; not ready for traffic.'), checks };
+      return sendProblem(reply, problem);
+    },
+  );
+
+  if (!ctx.config.metricsEnabled) return;
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text format 0.0.4); unauthenticated, for a private network',
+        tags: ['service'],
+        response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: Type.String() } } } },
+      },
+    },
+    async (_request, reply) =>
+      reply.type(PROMETHEUS_CONTENT_TYPE).header('Cache-Control', 'no-store').send(ctx.metrics.registry.render()),
+  );
+};
