@@ -1,14 +1,17 @@
 import type { Config } from '../config.js';
 import type { Database } from './database.js';
-import { openEmbeddedDatabase } from './embedded.js';
 import { migrate } from './migrate.js';
 import { openPostgresDatabase } from './postgres.js';
 
-/** DATABASE_URL picks the server; without it, the embedded database in DATA_DIR. Migrations run either way. */
+/**
+ * DATABASE_URL picks the server; without it, the embedded database in DATA_DIR.
+ * Migrations run either way. PGlite is imported only when used: a server-backed
+ * process does not carry the WebAssembly engine.
+ */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>): Promise<Database> {
   const db = config.databaseUrl
     ? await openPostgresDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize })
-    : await openEmbeddedDatabase({ dataDir: config.dataDir });
+    : await (await import('./embedded.js')).openEmbeddedDatabase({ dataDir: config.dataDir });
   await migrate(db);
   return db;
 }
