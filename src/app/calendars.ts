@@ -86,7 +86,9 @@ export async function connectCalendar(
   }
   const writeBookings = input.writeBookings ?? false;
   if (writeBookings && !source.writeEvent) {
-    throw new AppError('not_supported', `A "${input.type}" calendar is read-only: writeBookings is not possible with it.`);
+    throw new AppError('not_supported', input.type === 'caldav'
+      ? 'Writing bookings into a CalDAV calendar is not supported yet: connect it without writeBookings (its busy time still counts).'
+      : `A "${input.type}" calendar is read-only: writeBookings is not possible with it.`);
   }
   const key = ctx.config.encryptionKey;
   if (!key) {

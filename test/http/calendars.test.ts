@@ -5,6 +5,7 @@ import { admin, createUser, expectProblem, providerWithHours, upcomingDate } fro
 import { startIcsServer, type IcsServer } from '../helpers/ics-server.js';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 import { hold, localInstant, plusDays } from './booking-helpers.js';
+import { busyTimeCases } from './calendar-source-cases.js';
 
 /**
  * Connected calendars end to end: the real app, a calendar host on 127.0.0.1
@@ -222,7 +223,7 @@ describe('connected calendars (ICS)', () => {
       [{ type: 'ics', url: ics.url(FEED), writeMode: 'sometimes' }, 400, 'body'],
       [{ type: 'outlook', url: ics.url(FEED) }, 400, 'body'],
       [{ type: 'ics', url: ics.url(FEED), writeBookings: true }, 422, ''],
-      [{ type: 'caldav', url: 'https://dav.example.test/', username: 'ada', password: 'hunter2' }, 422, ''],
+      [{ type: 'caldav', url: 'https://dav.example.test/', username: 'ada', password: 'hunter2', writeBookings: true }, 422, ''],
       [{ type: 'google' }, 422, ''],
     ];
     for (const [body, status, path] of bad) {
@@ -338,4 +339,16 @@ describe('connected calendars: guards', () => {
       await server.close();
     }
   });
+});
+
+// The busy-time cases every source runs (calendars-caldav.test.ts runs them for CalDAV).
+let sharedFeed: IcsServer;
+busyTimeCases('ICS', {
+  async start() {
+    sharedFeed = await startIcsServer();
+    sharedFeed.serve('/shared.ics', { file: 'open-ended.ics' });
+  },
+  connectBody: () => ({ type: 'ics', url: sharedFeed.url('/shared.ics') }),
+  holdFixture: async (name) => sharedFeed.serve('/shared.ics', { file: name }),
+  stop: async () => sharedFeed?.close(),
 });

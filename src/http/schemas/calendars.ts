@@ -28,7 +28,7 @@ export const ConnectCalendarBody = Type.Union([
       calendarUrl: Type.Optional(SourceUrl),
       ...writeOptions,
     },
-    { additionalProperties: false, title: 'CalDAV', description: 'Not supported yet: 422 not_supported' },
+    { additionalProperties: false, title: 'CalDAV', description: 'A CalDAV account (basic auth), busy time in only: writeBookings is a 422 not_supported. Without calendarUrl the first calendar with events is discovered from url' },
   ),
   Type.Object(
     { type: Type.Literal('google'), ...writeOptions },

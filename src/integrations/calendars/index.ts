@@ -1,15 +1,17 @@
+import { caldavProvider } from './caldav-provider.js';
 import { icsProvider } from './ics-provider.js';
 import type { CalendarProvider, CalendarType } from './provider.js';
 
 export * from './provider.js';
 
 /**
- * The calendar kinds this server can connect. CalDAV and Google are in the
- * API's vocabulary (and the database's) but have no provider yet: asking for
+ * The calendar kinds this server can connect. Google is in the
+ * API's vocabulary (and the database's) but has no provider yet: asking for
  * them is a 422 "not supported yet". Adding one is adding it here.
  */
 const PROVIDERS: Partial<Record<CalendarType, CalendarProvider<unknown>>> = {
   ics: icsProvider as CalendarProvider<unknown>,
+  caldav: caldavProvider as CalendarProvider<unknown>,
 };
 
 export function calendarProviderFor(type: CalendarType): CalendarProvider<unknown> | null {

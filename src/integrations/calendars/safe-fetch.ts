@@ -33,6 +33,11 @@ export interface SafeGetOptions {
   signal?: AbortSignal;
   /** Which addresses are refused; tests narrow it to reach a "private" address through a redirect. */
   isForbidden?: (address: string) => boolean;
+  /** GET unless set (CalDAV sends REPORT/PROPFIND with an XML body). */
+  method?: string;
+  /** Extra request headers (Authorization, Depth, Content-Type). */
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -107,13 +112,15 @@ interface Hop {
   idleTimeout(): CalendarSourceError | null;
 }
 
-function requestOnce(url: URL, options: Required<Omit<SafeGetOptions, 'signal'>>, signal: AbortSignal): Promise<Hop> {
+type RequestSettings = Required<Omit<SafeGetOptions, 'signal' | 'method' | 'headers' | 'body'>> & Pick<SafeGetOptions, 'method' | 'headers' | 'body'>;
+
+function requestOnce(url: URL, options: RequestSettings, signal: AbortSignal): Promise<Hop> {
   const client = url.protocol === 'https:' ? https : http;
   let idle: CalendarSourceError | null = null;
   return new Promise((resolve, reject) => {
     const request = client.request(url, {
-      method: 'GET',
-      headers: { accept: options.accept, 'accept-encoding': 'gzip, deflate', 'user-agent': 'booking-engine-calendar-sync/1' },
+      method: options.method ?? 'GET',
+      headers: { accept: options.accept, 'accept-encoding': 'gzip, deflate', 'user-agent': 'booking-engine-calendar-sync/1', ...options.headers },
       lookup: guardedLookup(options.allowPrivateAddresses, options.isForbidden),
       // A fresh connection each time: no pooled socket is shared between callers with other rules.
       agent: false,
@@ -126,7 +133,7 @@ function requestOnce(url: URL, options: Required<Omit<SafeGetOptions, 'signal'>>
     });
     request.on('error', (error) => reject(error));
     request.on('response', (response) => resolve({ response, idleTimeout: () => idle }));
-    request.end();
+    request.end(options.body);
   });
 }
 
@@ -172,7 +179,10 @@ function abortReason(outer: AbortSignal | undefined, host: string, timeoutMs: nu
 }
 
 export async function safeGet(start: URL, options: SafeGetOptions): Promise<string> {
-  const settings = {
+  const settings: RequestSettings = {
+    method: options.method,
+    headers: options.headers,
+    body: options.body,
     allowPrivateAddresses: options.allowPrivateAddresses,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     idleTimeoutMs: Math.min(options.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS, options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
@@ -206,6 +216,10 @@ export async function safeGet(start: URL, options: SafeGetOptions): Promise<stri
           url = new URL(response.headers.location, url);
         } catch {
           throw new CalendarSourceError(`${host} redirected to an invalid URL`, 'invalid');
+        }
+        // Credentials go to the origin they were given for, never to where it redirects.
+        if (url.origin !== start.origin && settings.headers) {
+          settings.headers = Object.fromEntries(Object.entries(settings.headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
         }
         continue;
       }
