@@ -34,6 +34,14 @@ export interface Config {
   metricsEnabled: boolean;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of the proxies. */
   trustProxy: boolean | number | string;
+  /** Let webhook URLs reach loopback/private addresses (tests, private networks). */
+  webhookAllowPrivateUrls: boolean;
+  /** The first retry's delay; later ones are multiples of it (5 s, 30 s, 2 min, 10 min, 1 h... by default). */
+  webhookRetryBaseMs: number;
+  /** How often the delivery worker looks for due deliveries. */
+  webhookPollMs: number;
+  /** How long a receiver may take to answer before the attempt counts as failed. */
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -153,5 +161,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitBurst: readInt(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerMinute), 1, 1_000_000),
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
     trustProxy: readTrustProxy(env),
+    webhookAllowPrivateUrls: readBool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
+    webhookRetryBaseMs: readInt(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
+    webhookPollMs: readInt(env, 'WEBHOOK_POLL_MS', 1000, 10, 3_600_000),
+    webhookTimeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
   };
 }

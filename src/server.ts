@@ -4,6 +4,7 @@ import { bootstrapAdmin } from './app/auth.js';
 import { checkCalendarKey, startCalendarSync } from './app/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './app/context.js';
 import { startExpirySweeper } from './app/expiry-sweeper.js';
+import { startWebhookWorker } from './app/webhook-worker.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
@@ -46,12 +47,14 @@ export async function createServer(
     (expiredHolds) => metrics.holdsExpired.inc(expiredHolds),
   );
   const stopCalendarSync = startCalendarSync(ctx, (error) => app.log.error({ err: error }, 'calendar sync failed'));
+  const stopWebhooks = startWebhookWorker(ctx, config.webhookPollMs, (error) => app.log.error({ err: error }, 'webhook delivery failed'));
   return {
     app,
     ctx,
     async close() {
       stopSweeper();
       await stopCalendarSync();
+      await stopWebhooks();
       await app.close();
       if (!options.db) await db.close();
     },

@@ -24,6 +24,8 @@ export interface AppMetrics {
   bookings: Counter;
   holdsExpired: Counter;
   rateLimited: Counter;
+  /** Webhook delivery attempts by outcome: succeeded, retry (failed, will be retried), failed (gave up). */
+  webhookDeliveries: Counter;
   countBooking(outcome: BookingOutcome): void;
 }
 
@@ -54,6 +56,12 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats } = {}): 
   const rateLimited = registry.counter('rate_limited_total', 'Requests refused with 429, by the limit that refused them.', ['limit']);
   rateLimited.labels('requests');
   rateLimited.labels('holds');
+  const webhookDeliveries = registry.counter(
+    'webhook_deliveries_total',
+    'Webhook delivery attempts by outcome: succeeded (2xx), retry (failed, tried again later), failed (the last attempt failed).',
+    ['outcome'],
+  );
+  for (const outcome of ['succeeded', 'retry', 'failed']) webhookDeliveries.labels(outcome);
 
   const stats = source.poolStats;
   if (stats) {
@@ -73,6 +81,7 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats } = {}): 
     bookings,
     holdsExpired,
     rateLimited,
+    webhookDeliveries,
     countBooking: (outcome) => bookings.labels(outcome).inc(),
   };
 }

@@ -17,6 +17,7 @@ import { isBookableSlot } from '../domain/slots.js';
 import { formatInstant } from '../domain/zoned-time.js';
 import { loadProviderAvailability } from './availability-rules.js';
 import type { AppContext, Principal } from './context.js';
+import { recordBookingEvent } from './events.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from './pagination.js';
 import { newId } from './secrets.js';
 import { checkDuration, DEFAULT_DURATION_MINUTES } from './slots.js';
@@ -137,7 +138,9 @@ export async function holdBooking(
       // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
       // instead of a 409. The constraint stays the guarantee; this only orders.
       await tx.query('SELECT pg_advisory_xact_lock(724101, hashtext($1))', [provider.id]);
-      released = await releaseLapsedHolds(tx, provider.id, slot);
+      const lapsed = await releaseLapsedHolds(tx, provider.id, slot);
+      for (const b of lapsed) await recordBookingEvent(tx, 'booking.expired', b);
+      released = lapsed.length;
       const held = await insertHold(tx, {
         id: newId('bkg'),
         providerId: provider.id,
@@ -146,6 +149,7 @@ export async function holdBooking(
         notes: input.notes ?? null,
         ttlSeconds: ctx.config.holdTtlSeconds,
       });
+      await recordBookingEvent(tx, 'booking.held', held);
       await bumpAvailabilityVersion(tx, provider.id);
       return held;
     });
@@ -186,6 +190,7 @@ export async function confirmBooking(ctx: AppContext, caller: Principal, id: str
     const transition = confirmTransition(b.status);
     if (transition === 'unchanged') return toBookingView(b);
     const confirmed = await markConfirmed(tx, id);
+    await recordBookingEvent(tx, 'booking.confirmed', confirmed);
     await bumpAvailabilityVersion(tx, b.providerId);
     changed = true;
     return toBookingView(confirmed);
@@ -205,6 +210,7 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
     const transition = cancelTransition(b.status);
     if (transition === 'unchanged') return toBookingView(b);
     const cancelled = await markCancelled(tx, id, reason);
+    await recordBookingEvent(tx, 'booking.cancelled', cancelled);
     await bumpAvailabilityVersion(tx, b.providerId);
     changed = true;
     return toBookingView(cancelled);

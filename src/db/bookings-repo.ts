@@ -66,14 +66,15 @@ function toRecord(r: BookingRow): BookingRecord {
  * inserting transaction, so the exclusion constraint (which only sees stored
  * statuses) lets the new hold take their place.
  */
-export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<number> {
-  const { rowCount } = await q.query(
+export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
+  const { rows } = await q.query<BookingRow>(
     `UPDATE bookings SET status = 'expired'
       WHERE provider_id = $1 AND status = 'held' AND expires_at <= now()
-        AND tstzrange(start_at, end_at, '[)') && tstzrange($2, $3, '[)')`,
+        AND tstzrange(start_at, end_at, '[)') && tstzrange($2, $3, '[)')
+      RETURNING ${COLUMNS}`,
     [providerId, new Date(range.start), new Date(range.end)],
   );
-  return rowCount;
+  return rows.map(toRecord);
 }
 
 /**
@@ -158,12 +159,12 @@ export async function listBookings(q: Queryable, f: BookingFilter): Promise<Book
   return rows.map(toRecord);
 }
 
-/** The sweeper: writes 'expired' on lapsed holds; returns how many, and the providers whose slots changed. */
-export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; providerIds: string[] }> {
-  const { rows } = await q.query<{ provider_id: string }>(
-    `UPDATE bookings SET status = 'expired' WHERE status = 'held' AND expires_at <= now() RETURNING provider_id`,
+/** The sweeper: writes 'expired' on lapsed holds; returns them, how many, and the providers whose slots changed. */
+export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; providerIds: string[]; expired: BookingRecord[] }> {
+  const { rows } = await q.query<BookingRow>(
+    `UPDATE bookings SET status = 'expired' WHERE status = 'held' AND expires_at <= now() RETURNING ${COLUMNS}`,
   );
-  return { holds: rows.length, providerIds: [...new Set(rows.map((r) => r.provider_id))] };
+  return { holds: rows.length, providerIds: [...new Set(rows.map((r) => r.provider_id))], expired: rows.map(toRecord) };
 }
 
 /** Live and recent bookings of a provider, for the ICS feed. */

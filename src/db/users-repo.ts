@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { recordAvailabilityChanged } from './events-repo.js';
 
 export type Role = 'admin' | 'provider' | 'client';
 
@@ -66,12 +67,16 @@ export async function findFirstAdmin(q: Queryable): Promise<UserRecord | null> {
  * Every change that can move a provider's slots calls this inside its own
  * transaction, so the version (used by caches and the live stream) never lags
  * the data. It also row-locks the provider until commit, serialising writers
- * of one provider while leaving other providers untouched.
+ * of one provider while leaving other providers untouched. It records the
+ * provider's availability.changed event (one per transaction) in the same step.
  */
 export async function bumpAvailabilityVersion(q: Queryable, providerId: string): Promise<number> {
   const { rows } = await q.query<{ v: number }>(
     'UPDATE users SET availability_version = availability_version + 1 WHERE id = $1 RETURNING availability_version AS v',
     [providerId],
   );
-  return rows[0]?.v ?? 0;
+  const version = rows[0]?.v;
+  if (version === undefined) return 0;
+  await recordAvailabilityChanged(q, providerId, version);
+  return version;
 }

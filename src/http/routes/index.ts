@@ -9,11 +9,12 @@ import { opsRoutes } from './ops.js';
 import { serviceRoutes } from './service.js';
 import { slotRoutes } from './slots.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(serviceRoutes(ctx));
   await app.register(opsRoutes(ctx));
-  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes]) {
+  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes, webhookRoutes]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }
 }
