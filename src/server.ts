@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createAppMetrics } from './app/app-metrics.js';
 import { bootstrapAdmin } from './app/auth.js';
+import { EventFeed } from './app/change-feed.js';
 import { checkCalendarKey, startCalendarSync } from './app/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './app/context.js';
 import { startExpirySweeper } from './app/expiry-sweeper.js';
@@ -33,7 +34,16 @@ export async function createServer(
   const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => generatedAdminKeys.push(secret));
   const metrics = createAppMetrics(db.poolStats ? { poolStats: () => db.poolStats!() } : {});
   const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId, metrics };
-  const app = await buildApp(ctx, { logger });
+  // The live stream's source: this process tails the events outbox (see src/app/change-feed.ts).
+  let app: FastifyInstance | null = null;
+  const changeFeed = new EventFeed(db, { onError: (error) => app?.log.error({ err: error }, 'change feed poll failed') });
+  await changeFeed.start();
+  try {
+    app = await buildApp(ctx, { logger, changeFeed });
+  } catch (error) {
+    await changeFeed.stop();
+    throw error;
+  }
   for (const secret of generatedAdminKeys) {
     app.log.warn(
       { adminApiKey: secret },
@@ -55,7 +65,8 @@ export async function createServer(
       stopSweeper();
       await stopCalendarSync();
       await stopWebhooks();
-      await app.close();
+      await app.close(); // closes the stream's sockets first (their subscriptions go with them)
+      await changeFeed.stop();
       if (!options.db) await db.close();
     },
   };

@@ -1,10 +1,12 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ChangeFeed } from '../app/change-feed.js';
 import type { AppContext } from '../app/context.js';
 import { MemoryRateLimitStore, type RateLimitStore } from '../app/rate-limit.js';
 import { registerAuth } from './auth.js';
@@ -15,6 +17,7 @@ import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from 
 import { errorHandler, problemOf, sendProblem } from './problem.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
+import { streamRoutes } from './routes/stream.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -22,6 +25,8 @@ export interface BuildOptions {
   logger?: boolean | FastifyBaseLogger | { level: string };
   /** Where rate-limit buckets live; by default in this process's memory. */
   rateLimitStore?: RateLimitStore;
+  /** Availability changes for GET /v1/stream; without one the route is not served. */
+  changeFeed?: ChangeFeed;
 }
 
 /**
@@ -112,6 +117,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Before the rate-limit and auth hooks: its own onRequest hook marks upgrade requests, so that an
+  // upgrade refused by those hooks (401, 429) gets its socket closed after the answer.
+  if (options.changeFeed) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   if (ctx.config.metricsEnabled) registerHttpMetrics(app, ctx.metrics);
   if (ctx.config.rateLimitPerMinute > 0) {
     // Before authentication: a flood is refused without a database lookup.
@@ -122,6 +130,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerAuth(app, ctx);
   registerIdempotency(app, ctx.db);
   await registerRoutes(app, ctx);
+  if (options.changeFeed) {
+    await app.register(streamRoutes(ctx, options.changeFeed), { prefix: '/v1' });
+  }
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventFeed, type AvailabilityChange } from '../../src/app/change-feed.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** The feed over a real database; rows are written directly to play out commit orders. */
+describe('EventFeed', () => {
+  let server: TestServer;
+  let feed: EventFeed;
+  let n = 0;
+  const insert = (providerId: string, version: number, agoMs = 0) =>
+    server.db.query(
+      `INSERT INTO events (id, type, provider_id, data, created_at)
+       VALUES ($1, 'availability.changed', $2::text, jsonb_build_object('providerId', $2::text, 'version', $3::int), now() - make_interval(secs => $4::double precision / 1000))`,
+      [`evt_feedtest_${++n}_${Math.random().toString(36).slice(2)}`, providerId, version, agoMs],
+    );
+  const waitFor = async (got: AvailabilityChange[], count: number, ms = 2_000) => {
+    const deadline = Date.now() + ms;
+    while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await insert('prov_before', 1); // before the feed starts: never dispatched
+    feed = new EventFeed(server.db, { pollMs: 50, lookbackMs: 5_000 });
+    await feed.start();
+  });
+  afterAll(async () => {
+    await feed?.stop();
+    await server?.close();
+  });
+
+  it('dispatches later changes once each, only to subscribers of that provider', async () => {
+    const a: AvailabilityChange[] = [];
+    const b: AvailabilityChange[] = [];
+    feed.subscribe(['prov_a', 'prov_before'], (c) => a.push(c));
+    feed.subscribe(['prov_b'], (c) => b.push(c));
+    await insert('prov_a', 2);
+    await insert('prov_b', 3);
+    await waitFor(a, 1);
+    await waitFor(b, 1);
+    await new Promise((r) => setTimeout(r, 300)); // several more polls re-read the window
+    expect(a).toEqual([{ providerId: 'prov_a', version: 2 }]);
+    expect(b).toEqual([{ providerId: 'prov_b', version: 3 }]);
+  });
+
+  it('a row that commits after newer ones were read, with an older created_at, still arrives', async () => {
+    const got: AvailabilityChange[] = [];
+    feed.subscribe(['prov_late'], (c) => got.push(c));
+    await insert('prov_late', 1);
+    await waitFor(got, 1);
+    await new Promise((r) => setTimeout(r, 150));
+    // A transaction that started 2 s ago commits only now: its created_at is behind the rows seen.
+    await insert('prov_late', 2, 2_000);
+    await waitFor(got, 2);
+    expect(got).toEqual([{ providerId: 'prov_late', version: 1 }, { providerId: 'prov_late', version: 2 }]);
+  });
+
+  it('unsubscribe stops delivery', async () => {
+    const got: AvailabilityChange[] = [];
+    const off = feed.subscribe(['prov_off'], (c) => got.push(c));
+    off();
+    await insert('prov_off', 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual([]);
+  });
+
+  it('pages through more rows than one batch', async () => {
+    const small = new EventFeed(server.db, { pollMs: 50, batch: 3 });
+    await small.start();
+    try {
+      const got: AvailabilityChange[] = [];
+      small.subscribe(['prov_many'], (c) => got.push(c));
+      for (let v = 1; v <= 10; v++) await insert('prov_many', v);
+      await waitFor(got, 10);
+      expect(got.map((c) => c.version).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    } finally {
+      await small.stop();
+    }
+  });
+});
