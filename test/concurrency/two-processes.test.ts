@@ -4,13 +4,18 @@
  * across processes, not only across one process's pool. PostgreSQL only
  * (TEST_DATABASE_URL); the embedded database is single-process by design.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { upcomingDate } from '../helpers/api.js';
 import { createTestDatabase } from '../helpers/postgres.js';
+import {
+  freePort,
+  PROCESS_ADMIN_KEY,
+  spawnServer,
+  stopServer,
+  waitForHealth,
+  type ServerProcess,
+} from '../helpers/server-processes.js';
 import {
   createClients,
   createProviderWithHours,
@@ -27,93 +32,7 @@ import {
   type Sql,
 } from './race.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ADMIN_KEY = 'two-processes-admin-key-0123456789';
-const STARTUP_TIMEOUT_MS = 45_000;
-const STOP_TIMEOUT_MS = 10_000;
-
-interface ServerProcess {
-  name: string;
-  child: ChildProcess;
-  baseUrl: string;
-  output: string[];
-  exited: Promise<number | null>;
-}
-
-/** A port the OS says is free right now on loopback. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function spawnServer(name: string, databaseUrl: string, port: number): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      TZ: process.env.TZ ?? 'UTC',
-      NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '20',
-      ADMIN_API_KEY: ADMIN_KEY,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString());
-    if (output.length > 200) output.splice(0, output.length - 200); // bounded
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-  });
-  return { name, child, baseUrl: `http://127.0.0.1:${port}`, output, exited };
-}
-
-async function waitForHealth(p: ServerProcess): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let exitCode: number | null | undefined;
-  void p.exited.then((code) => {
-    exitCode = code;
-  });
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new Error(`${p.name} exited with ${exitCode} before it was healthy:\n${p.output.join('')}`);
-    }
-    try {
-      const res = await fetch(`${p.baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${p.name} was not healthy within ${STARTUP_TIMEOUT_MS} ms:\n${p.output.join('')}`);
-}
-
-/** SIGTERM, then SIGKILL if it has not exited in time. Never throws. */
-async function stopServer(p: ServerProcess): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS).unref());
-  if ((await Promise.race([p.exited, timeout])) === 'timeout') {
-    p.child.kill('SIGKILL');
-    await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
-  }
-}
+const ADMIN_KEY = PROCESS_ADMIN_KEY;
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two server processes on one PostgreSQL database', () => {
   const servers: ServerProcess[] = [];
