@@ -4,56 +4,32 @@
  * through process B within a second (each process tails the events outbox).
  * PostgreSQL only (TEST_DATABASE_URL), like two-processes.test.ts.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { upcomingDate } from '../helpers/api.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import {
-  freePort,
-  PROCESS_ADMIN_KEY,
-  spawnServer,
-  stopServer,
-  waitForHealth,
-  type ServerProcess,
-} from '../helpers/server-processes.js';
+import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
 import { openStream, type StreamClient } from '../helpers/ws-client.js';
 import { createClients, createProviderWithHours, http, slotsOn, type Http } from './race.js';
 
 const ADMIN_KEY = PROCESS_ADMIN_KEY;
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('the live stream across two server processes', () => {
-  const servers: ServerProcess[] = [];
+  let cluster: Awaited<ReturnType<typeof startTwoServersOnOneDatabase>> | null = null;
+  let servers: ServerProcess[] = [];
   const streams: StreamClient[] = [];
-  let database: { url: string; drop(): Promise<void> } | null = null;
   let callers: Http[] = [];
-  let client: pg.Client | null = null;
-  const sql = { query: async <T>(text: string, params: unknown[]) => ({ rows: (await client!.query(text, params)).rows as T[] }) };
-  const killAll = () => {
-    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-  };
+  const sql = { query: <T>(text: string, params: unknown[]) => cluster!.sql.query<T>(text, params) };
 
   beforeAll(async () => {
-    process.once('exit', killAll);
     const pgServer = inject('postgresTemplate');
     if (!pgServer) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
-    database = await createTestDatabase(pgServer);
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    const portA = await freePort();
-    let portB = await freePort();
-    for (let i = 0; i < 10 && portB === portA; i++) portB = await freePort();
-    servers.push(spawnServer('server A', database.url, portA));
-    servers.push(spawnServer('server B', database.url, portB));
-    await Promise.all(servers.map(waitForHealth));
+    cluster = await startTwoServersOnOneDatabase(pgServer);
+    servers = cluster.servers;
     callers = servers.map((s) => http(s.baseUrl, ADMIN_KEY));
   }, 90_000);
 
   afterAll(async () => {
     await Promise.all(streams.map((s) => s.close()));
-    await Promise.all(servers.map(stopServer));
-    process.removeListener('exit', killAll);
-    await client?.end().catch(() => {});
-    await database?.drop();
+    await cluster?.stop();
   }, 60_000);
 
   it('a subscriber on process A sees a hold made through process B within a second', { timeout: 60_000 }, async () => {

@@ -4,18 +4,9 @@
  * across processes, not only across one process's pool. PostgreSQL only
  * (TEST_DATABASE_URL); the embedded database is single-process by design.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { upcomingDate } from '../helpers/api.js';
-import { createTestDatabase } from '../helpers/postgres.js';
-import {
-  freePort,
-  PROCESS_ADMIN_KEY,
-  spawnServer,
-  stopServer,
-  waitForHealth,
-  type ServerProcess,
-} from '../helpers/server-processes.js';
+import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
 import {
   createClients,
   createProviderWithHours,
@@ -35,43 +26,22 @@ import {
 const ADMIN_KEY = PROCESS_ADMIN_KEY;
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two server processes on one PostgreSQL database', () => {
-  const servers: ServerProcess[] = [];
-  let database: { url: string; drop(): Promise<void> } | null = null;
-  let client: pg.Client | null = null;
+  let cluster: Awaited<ReturnType<typeof startTwoServersOnOneDatabase>> | null = null;
+  let servers: ServerProcess[] = [];
   // The checks' own connection, beside the servers' pools.
-  const sql: Sql = {
-    async query<T>(text: string, params: readonly unknown[] = []) {
-      const r = await client!.query(text, params as unknown[]);
-      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
-    },
-  };
+  const sql: Sql = { query: (text, params) => cluster!.sql.query(text, params) };
   let callers: Http[] = []; // admin through process A and process B
-  // Last resort: a vitest worker that dies must not leave servers behind.
-  const killAll = () => {
-    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-  };
 
   beforeAll(async () => {
-    process.once('exit', killAll);
     const pgServer = inject('postgresTemplate');
     if (!pgServer) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
-    database = await createTestDatabase(pgServer);
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    const portA = await freePort();
-    let portB = await freePort();
-    for (let i = 0; i < 10 && portB === portA; i++) portB = await freePort();
-    servers.push(spawnServer('server A', database.url, portA));
-    servers.push(spawnServer('server B', database.url, portB));
-    await Promise.all(servers.map(waitForHealth));
+    cluster = await startTwoServersOnOneDatabase(pgServer);
+    servers = cluster.servers;
     callers = servers.map((s) => http(s.baseUrl, ADMIN_KEY));
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map(stopServer));
-    process.removeListener('exit', killAll);
-    await client?.end().catch(() => {});
-    await database?.drop();
+    await cluster?.stop();
   }, 60_000);
 
   const via = (i: number, key: string) => http(servers[i % 2]!.baseUrl, key);

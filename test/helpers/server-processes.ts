@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createTestDatabase } from './postgres.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PROCESS_ADMIN_KEY = 'two-processes-admin-key-0123456789';
@@ -93,4 +95,51 @@ export async function stopServer(p: ServerProcess): Promise<void> {
     p.child.kill('SIGKILL');
     await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
   }
+}
+
+/**
+ * A fresh database cloned from the migrated template, two server processes on
+ * it, and a connection of the test's own for checks in SQL. `stop()` always
+ * cleans up; a vitest worker that dies does not leave servers behind either.
+ */
+export async function startTwoServersOnOneDatabase(postgresServerUrl: string): Promise<{
+  servers: ServerProcess[];
+  sql: { query<T>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }> };
+  stop(): Promise<void>;
+}> {
+  const servers: ServerProcess[] = [];
+  const killAll = () => {
+    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  const database = await createTestDatabase(postgresServerUrl);
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  const stop = async () => {
+    await Promise.all(servers.map(stopServer));
+    process.removeListener('exit', killAll);
+    await client.end().catch(() => {});
+    await database.drop();
+  };
+  try {
+    const portA = await freePort();
+    let portB = await freePort();
+    for (let i = 0; i < 10 && portB === portA; i++) portB = await freePort();
+    servers.push(spawnServer('server A', database.url, portA));
+    servers.push(spawnServer('server B', database.url, portB));
+    await Promise.all(servers.map(waitForHealth));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    servers,
+    sql: {
+      async query<T>(text: string, params: readonly unknown[] = []) {
+        const r = await client.query(text, params as unknown[]);
+        return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+      },
+    },
+    stop,
+  };
 }
