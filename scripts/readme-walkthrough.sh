@@ -16,7 +16,9 @@ for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && 
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }
 
 # The second sh block after "In another shell" is the walk-through.
-awk '/^In another shell/{f=1} f' README.md | awk '/^```sh/{c=1;next} /^```/{if(c){exit}} c' \
+# One awk reads the file itself: a second awk that exits early would leave the
+# first writing into a closed pipe (SIGPIPE, exit 141 under pipefail).
+awk '/^In another shell/{f=1} f && !c && /^```sh/{c=1;next} c && /^```/{exit} c' README.md \
   | sed "s#http://127.0.0.1:3000#http://127.0.0.1:$PORT#" >"$WORK/walk.sh"
 (cd "$WORK" && bash -eu walk.sh) >"$WORK/out.txt" 2>&1 || { cat "$WORK/out.txt"; echo "walk-through failed"; exit 1; }
 
