@@ -78,7 +78,7 @@ export async function deliverDueWebhooks(deps: WorkerDeps, signal: AbortSignal =
       const made = d.attempts + 1;
       const retryInMs = result.ok ? null : retryDelayMs(made, deps.config.webhookRetryBaseMs);
       const status = result.ok ? 'succeeded' : retryInMs === null ? 'failed' : 'pending';
-      await recordAttempt(deps.db, d.id, { status, responseStatus: result.status, error: result.error, retryInMs });
+      await recordAttempt(deps.db, d.id, d.attempts, { status, responseStatus: result.status, error: result.error, retryInMs });
       deps.metrics.webhookDeliveries.labels(status === 'pending' ? 'retry' : status).inc();
     }),
   );

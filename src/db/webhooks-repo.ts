@@ -184,9 +184,17 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
 }
 
 /** Writes down one attempt: succeeded, failed for good, or pending again after retryInMs. */
+/**
+ * Writes down one attempt of a delivery claimed with `claimedAttempts`
+ * attempts. Only a row still as claimed is changed: if this worker's lease ran
+ * out and another one already recorded its own attempt, or the delivery was
+ * settled meanwhile (marked failed), this late result is dropped rather than
+ * written over it.
+ */
 export async function recordAttempt(
   q: Queryable,
   id: string,
+  claimedAttempts: number,
   a: { status: DeliveryStatus; responseStatus: number | null; error: string | null; retryInMs: number | null },
 ): Promise<void> {
   await q.query(
@@ -194,7 +202,7 @@ export async function recordAttempt(
         SET attempts = attempts + 1, last_attempt_at = now(), status = $2, response_status = $3, last_error = $4,
             next_attempt_at = CASE WHEN $5::double precision IS NULL THEN next_attempt_at
                                    ELSE now() + make_interval(secs => $5::double precision / 1000) END
-      WHERE id = $1`,
-    [id, a.status, a.responseStatus, a.error, a.retryInMs],
+      WHERE id = $1 AND status = 'pending' AND attempts = $6`,
+    [id, a.status, a.responseStatus, a.error, a.retryInMs, claimedAttempts],
   );
 }
