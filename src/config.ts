@@ -9,6 +9,10 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | null;
+  /** REDIS_URL: shared slot cache, live-stream fan-out and rate limits across processes; null runs alone. */
+  redisUrl: string | null;
+  /** REDIS_KEY_PREFIX: namespaces keys and channels; the processes of one deployment share it, two deployments on one Redis must not. */
+  redisKeyPrefix: string;
   dataDir: string; // 'memory' keeps the embedded database in memory
   adminApiKey: string | null;
   openSignup: boolean;
@@ -23,6 +27,18 @@ export interface Config {
   calendarSyncSeconds: number;
   /** Let calendar URLs reach loopback/private addresses (tests, private networks). */
   calendarAllowPrivateUrls: boolean;
+  /** How often the calendar write worker looks for due writes (bookings out to a write calendar). */
+  calendarWritePollMs: number;
+  /** The first retry's delay of a failed calendar write; later ones are multiples of it (as webhooks). */
+  calendarWriteRetryBaseMs: number;
+  /** How long one calendar write (PUT/DELETE, discovery included) may take; also bounds a strict confirm's wait. */
+  calendarWriteTimeoutMs: number;
+  /**
+   * Google Calendar's OAuth client (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, and
+   * GOOGLE_REDIRECT_URI: the public URL of GET /v1/calendars/google/callback).
+   * Any of them null: Google calendars cannot be connected (a 503 naming what is missing).
+   */
+  google: GoogleConfig;
   logLevel: string;
   databasePoolSize: number;
   /** Live (held, unexpired) bookings one client may have at once. */
@@ -42,6 +58,16 @@ export interface Config {
   webhookPollMs: number;
   /** How long a receiver may take to answer before the attempt counts as failed. */
   webhookTimeoutMs: number;
+}
+
+export interface GoogleConfig {
+  clientId: string | null;
+  clientSecret: string | null;
+  redirectUri: string | null;
+  /** Google's endpoints; tests and self-hosters point them at another server. */
+  authUrl: string;
+  tokenUrl: string;
+  apiRootUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +112,20 @@ function readUrl(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** REDIS_URL: redis:// or rediss:// (TLS) with a host; user, password and database number as ioredis reads them. */
+function readRedisUrl(env: Env): string | null {
+  const url = readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  if (url !== null && new URL(url).hostname === '') throw new ConfigError('REDIS_URL', 'must name a host, e.g. redis://127.0.0.1:6379');
+  return url;
+}
+
+function readRedisKeyPrefix(env: Env): string {
+  const raw = env.REDIS_KEY_PREFIX;
+  if (raw === undefined || raw === '') return 'booking:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 letters, digits or : _ . -');
+  return raw;
+}
+
 /**
  * Behind a load balancer every request comes from the balancer's address, so
  * per-address rate limits need the client's address from X-Forwarded-For:
@@ -127,6 +167,20 @@ function readEncryptionKey(env: Env): Buffer | null {
   throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes written as 64 hex characters or as base64 (try `openssl rand -base64 32`)');
 }
 
+function readGoogle(env: Env): GoogleConfig {
+  const http = ['http:', 'https:'];
+  const apiRootUrl = readUrl(env, 'GOOGLE_API_ROOT_URL', http) ?? 'https://www.googleapis.com/';
+  return {
+    clientId: env.GOOGLE_CLIENT_ID?.trim() || null,
+    clientSecret: env.GOOGLE_CLIENT_SECRET?.trim() || null,
+    redirectUri: readUrl(env, 'GOOGLE_REDIRECT_URI', http),
+    authUrl: readUrl(env, 'GOOGLE_AUTH_URL', http) ?? 'https://accounts.google.com/o/oauth2/v2/auth',
+    tokenUrl: readUrl(env, 'GOOGLE_TOKEN_URL', http) ?? 'https://oauth2.googleapis.com/token',
+    // The client library appends "/calendar/v3/...": one trailing slash, whatever was written.
+    apiRootUrl: `${apiRootUrl.replace(/\/+$/, '')}/`,
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -143,6 +197,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: readInt(env, 'PORT', 3000, 0, 65535),
     host,
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: readRedisUrl(env),
+    redisKeyPrefix: readRedisKeyPrefix(env),
     dataDir: env.DATA_DIR?.trim() || './.data',
     adminApiKey,
     openSignup: readBool(env, 'OPEN_SIGNUP', false),
@@ -154,6 +210,10 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKey: readEncryptionKey(env),
     calendarSyncSeconds: readInt(env, 'CALENDAR_SYNC_SECONDS', 300, 1, 7 * 24 * 3600),
     calendarAllowPrivateUrls: readBool(env, 'CALENDAR_ALLOW_PRIVATE_URLS', false),
+    calendarWritePollMs: readInt(env, 'CALENDAR_WRITE_POLL_MS', 1000, 10, 3_600_000),
+    calendarWriteRetryBaseMs: readInt(env, 'CALENDAR_WRITE_RETRY_BASE_MS', 5000, 1, 3_600_000),
+    calendarWriteTimeoutMs: readInt(env, 'CALENDAR_WRITE_TIMEOUT_MS', 10_000, 100, 120_000),
+    google: readGoogle(env),
     logLevel,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     maxHoldsPerClient: readInt(env, 'MAX_HOLDS_PER_CLIENT', 5, 1, 10_000),

@@ -1,19 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import { createAppMetrics } from './app/app-metrics.js';
 import { bootstrapAdmin } from './app/auth.js';
-import { EventFeed } from './app/change-feed.js';
+import { EventFeed, type ChangeFeed } from './app/change-feed.js';
+import { RedisChangeFeed, registerFeedGauges } from './app/redis-change-feed.js';
+import { RedisRateLimitStore } from './app/redis-rate-limit.js';
+import { openRedis } from './app/redis.js';
+import { SlotCache } from './app/slot-cache.js';
 import { checkCalendarKey, startCalendarSync } from './app/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './app/context.js';
 import { startExpirySweeper } from './app/expiry-sweeper.js';
 import { startWebhookWorker } from './app/webhook-worker.js';
+import { startCalendarWriteWorker } from './app/calendar-write-worker.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
+import { rateLimitPolicyOf } from './http/rate-limit.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   ctx: AppContext;
+  /** Where GET /v1/stream learns of changes (RedisChangeFeed with REDIS_URL). */
+  changeFeed: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -32,16 +40,34 @@ export async function createServer(
   // The logger exists only once the app does; hold a generated admin key until then.
   const generatedAdminKeys: string[] = [];
   const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => generatedAdminKeys.push(secret));
-  const metrics = createAppMetrics(db.poolStats ? { poolStats: () => db.poolStats!() } : {});
-  const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId, metrics };
-  // The live stream's source: this process tails the events outbox (see src/app/change-feed.ts).
   let app: FastifyInstance | null = null;
-  const changeFeed = new EventFeed(db, { onError: (error) => app?.log.error({ err: error }, 'change feed poll failed') });
-  await changeFeed.start();
+  // REDIS_URL makes processes share the slot cache, the stream and rate limits; Redis being down only degrades them.
+  const redis = config.redisUrl
+    ? openRedis(config.redisUrl, { onStateChange: (up) => (up ? app?.log.info('Redis is up') : app?.log.warn('Redis is down: falling back')) })
+    : null;
+  await redis?.whenReady(1_000);
+  const metrics = createAppMetrics({
+    ...(db.poolStats ? { poolStats: () => db.poolStats!() } : {}),
+    ...(redis ? { redisUp: () => redis.usable() } : {}),
+  });
+  const fellBack = (component: string) => () => metrics.redisFallbacks.labels(component).inc();
+  const prefix = config.redisKeyPrefix;
+  const slotCache = new SlotCache({ redis, redisPrefix: prefix, lookups: metrics.slotCacheLookups, onRedisBypass: fellBack('slot_cache') });
+  const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId, metrics, slotCache, redis };
+  // The live stream's source: this process tails the events outbox, or with Redis one leader does for all.
+  const onFeedError = (error: unknown) => app?.log.error({ err: error }, 'change feed failed');
+  const redisFeed = redis ? new RedisChangeFeed(db, redis, { prefix, onError: onFeedError, onFallback: fellBack('change_feed') }) : null;
+  if (redisFeed) registerFeedGauges(metrics.registry, redisFeed);
+  const changeFeed: ChangeFeed & { start(): Promise<void> } = redisFeed ?? new EventFeed(db, { onError: onFeedError });
+  const policy = rateLimitPolicyOf(config);
+  const rateLimitStore = redis && policy ? new RedisRateLimitStore(redis, policy, { prefix, onFallback: fellBack('rate_limit') }) : null;
   try {
-    app = await buildApp(ctx, { logger, changeFeed });
+    await changeFeed.start();
+    app = await buildApp(ctx, { logger, changeFeed, ...(rateLimitStore ? { rateLimitStore } : {}) });
+    if (redis && !redis.usable()) app.log.warn('Redis does not answer yet: starting degraded (database, local limits, local stream tail)');
   } catch (error) {
     await changeFeed.stop();
+    await redis?.close();
     throw error;
   }
   for (const secret of generatedAdminKeys) {
@@ -58,15 +84,19 @@ export async function createServer(
   );
   const stopCalendarSync = startCalendarSync(ctx, (error) => app.log.error({ err: error }, 'calendar sync failed'));
   const stopWebhooks = startWebhookWorker(ctx, config.webhookPollMs, (error) => app.log.error({ err: error }, 'webhook delivery failed'));
+  const stopCalendarWrites = startCalendarWriteWorker(ctx, (error) => app.log.error({ err: error }, 'calendar write failed'));
   return {
     app,
     ctx,
+    changeFeed,
     async close() {
       stopSweeper();
       await stopCalendarSync();
       await stopWebhooks();
+      await stopCalendarWrites();
       await app.close(); // closes the stream's sockets first (their subscriptions go with them)
-      await changeFeed.stop();
+      await changeFeed.stop(); // releases the stream's leader lease
+      await redis?.close();
       if (!options.db) await db.close();
     },
   };

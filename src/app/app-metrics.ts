@@ -13,6 +13,9 @@ export const BOOKING_OUTCOMES = [
 ] as const;
 export type BookingOutcome = (typeof BOOKING_OUTCOMES)[number];
 
+export const CALENDAR_WRITE_OUTCOMES = ['written', 'removed', 'retry', 'failed', 'strict_failed'] as const;
+export type CalendarWriteOutcome = (typeof CALENDAR_WRITE_OUTCOMES)[number];
+
 /** Which limit refused a request: the per-key request rate, or the cap on live holds. */
 export type LimitKind = 'requests' | 'holds';
 
@@ -26,12 +29,18 @@ export interface AppMetrics {
   rateLimited: Counter;
   /** Webhook delivery attempts by outcome: succeeded, retry (failed, will be retried), failed (gave up). */
   webhookDeliveries: Counter;
+  /** Calendar writes (bookings out) by outcome: written, removed, retry, failed (gave up), strict_failed (a strict confirm refused). */
+  calendarWrites: Counter;
+  /** Slot cache lookups by level (memory, redis) and result (hit, miss). */
+  slotCacheLookups: Counter;
+  /** Times Redis was skipped or failed and the fallback answered, by component (slot_cache, rate_limit, change_feed). */
+  redisFallbacks: Counter;
   countBooking(outcome: BookingOutcome): void;
 }
 
 const PROCESS_STARTED_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 
-export function createAppMetrics(source: { poolStats?: () => PoolStats } = {}): AppMetrics {
+export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?: () => boolean } = {}): AppMetrics {
   const registry = new Registry();
   const httpRequests = registry.counter(
     'http_requests_total',
@@ -62,6 +71,27 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats } = {}): 
     ['outcome'],
   );
   for (const outcome of ['succeeded', 'retry', 'failed']) webhookDeliveries.labels(outcome);
+  const calendarWrites = registry.counter(
+    'calendar_writes_total',
+    'Bookings written to (or removed from) providers\' write calendars, by outcome: written, removed, retry (failed, tried again later), failed (gave up), strict_failed (a strict confirm refused because its write failed).',
+    ['outcome'],
+  );
+  for (const outcome of CALENDAR_WRITE_OUTCOMES) calendarWrites.labels(outcome);
+
+  const slotCacheLookups = registry.counter(
+    'slot_cache_lookups_total',
+    'Slot cache lookups by level (memory: this process, redis: shared) and result; a memory miss goes on to Redis when configured.',
+    ['level', 'result'],
+  );
+  for (const level of ['memory', 'redis']) for (const result of ['hit', 'miss']) slotCacheLookups.labels(level, result);
+  const redisFallbacks = registry.counter(
+    'redis_fallbacks_total',
+    'Operations that skipped Redis (down or failing) and used the fallback: slot_cache (database), rate_limit (this process\'s buckets), change_feed (local outbox tail).',
+    ['component'],
+  );
+  for (const component of ['slot_cache', 'rate_limit', 'change_feed']) redisFallbacks.labels(component);
+  const redisUp = source.redisUp;
+  if (redisUp) registry.gauge('redis_up', 'Whether the Redis connection (REDIS_URL) is usable: 1 up, 0 down.', [], (g) => g.set(redisUp() ? 1 : 0));
 
   const stats = source.poolStats;
   if (stats) {
@@ -82,6 +112,9 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats } = {}): 
     holdsExpired,
     rateLimited,
     webhookDeliveries,
+    calendarWrites,
+    slotCacheLookups,
+    redisFallbacks,
     countBooking: (outcome) => bookings.labels(outcome).inc(),
   };
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import { loadSlotInputs, type SlotInputs } from '../db/slot-inputs-repo.js';
+import { loadSlotInputs, loadSlotVersion, type SlotInputs } from '../db/slot-inputs-repo.js';
 import { AppError } from '../domain/errors.js';
 import type { Interval } from '../domain/intervals.js';
 import type { AvailabilityRules } from '../domain/schedule.js';
@@ -12,6 +12,19 @@ export interface ProviderAvailability {
   busy: Interval[];
   /** Busy time of the provider's connected calendars overlapping the range. */
   calendarBusy: Interval[];
+  /** What a cached answer needs: see SlotInputs. */
+  version: number;
+  holdsLapseAt: number | null;
+  dbNow: number;
+}
+
+const noProvider = (providerId: string) => new AppError('not_found', `No provider with id "${providerId}".`);
+
+/** A provider's availability version and the database's clock, in one small query; a 404 for non-providers. */
+export async function loadProviderVersion(q: Queryable, providerId: string): Promise<{ version: number; dbNow: number }> {
+  const head = await loadSlotVersion(q, providerId);
+  if (!head || head.role !== 'provider') throw noProvider(providerId);
+  return head;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -25,7 +38,7 @@ export async function loadProviderAvailability(
 ): Promise<ProviderAvailability> {
   const inputs = await loadSlotInputs(q, providerId, range, options);
   if (!inputs || inputs.provider.role !== 'provider') {
-    throw new AppError('not_found', `No provider with id "${providerId}".`);
+    throw noProvider(providerId);
   }
   return {
     provider: inputs.provider,
@@ -39,10 +52,13 @@ export async function loadProviderAvailability(
     },
     busy: inputs.busy,
     calendarBusy: inputs.calendarBusy,
+    version: inputs.version,
+    holdsLapseAt: inputs.holdsLapseAt,
+    dbNow: inputs.dbNow,
   };
 }
 
-const isLocalDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
+export const isLocalDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
 
 /**
  * `from`/`to` from a query string, with their data. Local dates are read in

@@ -10,13 +10,60 @@ export type ChangeListener = (change: AvailabilityChange) => void;
 
 /**
  * Where the live stream learns of availability changes made by any server
- * process. `EventFeed` (below) tails the events outbox; a Redis pub/sub
- * implementation can replace it behind this interface.
+ * process. `EventFeed` (below) tails the events outbox; with REDIS_URL,
+ * `RedisChangeFeed` (redis-change-feed.ts) has one process tail it and fan
+ * out through pub/sub.
  */
 export interface ChangeFeed {
   /** Calls listener for every later change of one of these providers; returns the unsubscribe. */
   subscribe(providerIds: Iterable<string>, listener: ChangeListener): () => void;
   stop(): Promise<void>;
+}
+
+/**
+ * Listeners by provider id. A listener that throws is reported to onError
+ * and does not stop the others.
+ */
+export class ChangeListeners {
+  private readonly byProvider = new Map<string, Set<ChangeListener>>();
+
+  constructor(private readonly onError?: (error: unknown) => void) {}
+
+  /** `onLast` runs for each provider whose last listener leaves. */
+  subscribe(providerIds: Iterable<string>, listener: ChangeListener, onLast?: (providerId: string) => void): () => void {
+    const ids = [...new Set(providerIds)];
+    for (const id of ids) {
+      let set = this.byProvider.get(id);
+      if (!set) this.byProvider.set(id, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const id of ids) {
+        const set = this.byProvider.get(id);
+        if (!set) continue;
+        set.delete(listener);
+        if (set.size > 0) continue;
+        this.byProvider.delete(id);
+        onLast?.(id);
+      }
+    };
+  }
+
+  has(providerId: string): boolean {
+    return this.byProvider.has(providerId);
+  }
+
+  dispatch(change: AvailabilityChange): void {
+    const set = this.byProvider.get(change.providerId);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.onError?.(error);
+      }
+    }
+  }
 }
 
 export interface EventFeedOptions {
@@ -26,6 +73,15 @@ export interface EventFeedOptions {
   /** How far behind the newest seen created_at each poll looks again (see below). */
   lookbackMs?: number;
   onError?: (error: unknown) => void;
+  /** Also called with every change, whoever listens (the Redis feed publishes or gates them). */
+  onChange?: ChangeListener;
+  /**
+   * Dispatch the window that already exists at start instead of only marking
+   * it seen: a feed taking over from another (a new leader, a fallback after
+   * a Redis outage) re-delivers what the other may have missed. The receiver
+   * drops what it already has (see VersionGate).
+   */
+  replayOnStart?: boolean;
 }
 
 interface Row {
@@ -51,10 +107,10 @@ interface Row {
  * from the database's clock, so processes with skewed clocks agree.
  *
  * At start the window that already exists is read and marked seen without
- * being dispatched: subscribers see changes from boot on.
+ * being dispatched (unless replayOnStart): subscribers see changes from boot on.
  */
 export class EventFeed implements ChangeFeed {
-  private readonly listeners = new Map<string, Set<ChangeListener>>();
+  private readonly listeners: ChangeListeners;
   private readonly seen = new Map<string, number>(); // event id -> created_at ms
   private highWater: string | null = null; // newest created_at seen, as the database's text (microseconds kept)
   private highWaterMs = 0;
@@ -64,6 +120,8 @@ export class EventFeed implements ChangeFeed {
   private readonly pollMs: number;
   private readonly batch: number;
   private readonly lookbackMs: number;
+  /** Date.now() of the last poll that completed (a leader only vouches for the feed while it polls). */
+  lastPollAt = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -72,6 +130,7 @@ export class EventFeed implements ChangeFeed {
     this.pollMs = options.pollMs ?? 250;
     this.batch = options.batch ?? 500;
     this.lookbackMs = options.lookbackMs ?? 10_000;
+    this.listeners = new ChangeListeners(options.onError);
   }
 
   async start(): Promise<void> {
@@ -80,25 +139,12 @@ export class EventFeed implements ChangeFeed {
     );
     this.highWater = rows[0]!.now;
     this.highWaterMs = Number(rows[0]!.now_ms);
-    await this.poll(false);
+    await this.poll(this.options.replayOnStart ?? false);
     this.schedule();
   }
 
   subscribe(providerIds: Iterable<string>, listener: ChangeListener): () => void {
-    const ids = [...new Set(providerIds)];
-    for (const id of ids) {
-      let set = this.listeners.get(id);
-      if (!set) this.listeners.set(id, (set = new Set()));
-      set.add(listener);
-    }
-    return () => {
-      for (const id of ids) {
-        const set = this.listeners.get(id);
-        if (!set) continue;
-        set.delete(listener);
-        if (set.size === 0) this.listeners.delete(id);
-      }
-    };
+    return this.listeners.subscribe(providerIds, listener);
   }
 
   async stop(): Promise<void> {
@@ -158,17 +204,17 @@ export class EventFeed implements ChangeFeed {
     // Forget ids that fell out of the window: they will not be read again.
     const floor = this.highWaterMs - this.lookbackMs - 1_000;
     for (const [id, at] of this.seen) if (at < floor) this.seen.delete(id);
+    this.lastPollAt = Date.now();
   }
 
   private dispatch(change: AvailabilityChange): void {
-    const set = this.listeners.get(change.providerId);
-    if (!set) return;
-    for (const listener of [...set]) {
+    if (this.options.onChange) {
       try {
-        listener(change);
+        this.options.onChange(change);
       } catch (error) {
         this.options.onError?.(error);
       }
     }
+    this.listeners.dispatch(change);
   }
 }

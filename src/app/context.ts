@@ -2,6 +2,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Role } from '../db/users-repo.js';
 import type { AppMetrics } from './app-metrics.js';
+import type { RedisConnection } from './redis.js';
+import type { SlotCache } from './slot-cache.js';
 
 /** The app's only source of "now" for rules such as the minimum notice; tests pin it. */
 export interface Clock {
@@ -18,6 +20,10 @@ export interface AppContext {
   adminUserId: string;
   /** This server's Prometheus series (GET /metrics). */
   metrics: AppMetrics;
+  /** Computed slots by provider version (src/app/slot-cache.ts); absent: every request computes. */
+  slotCache?: SlotCache;
+  /** REDIS_URL's connection; absent or null without it. */
+  redis?: RedisConnection | null;
 }
 
 /** Who is calling: resolved from the API key once per request. */

@@ -97,7 +97,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-function decide(policy: RateLimitPolicy, tokensPerMs: number, tokens: number, allowed: boolean): RateLimitDecision {
+/** The decision a bucket holding `tokens` (after this request) gives; shared by the memory and Redis stores. */
+export function decide(policy: RateLimitPolicy, tokensPerMs: number, tokens: number, allowed: boolean): RateLimitDecision {
   const secondsFor = (missing: number) => Math.max(0, Math.ceil(missing / tokensPerMs / 1000 - 1e-9));
   return {
     allowed,

@@ -4,7 +4,13 @@ export type CheckStatus = 'ok' | 'unavailable';
 
 export interface Readiness {
   ready: boolean;
-  checks: { database: CheckStatus };
+  /** `redis` only when REDIS_URL is configured. */
+  checks: { database: CheckStatus; redis?: CheckStatus };
+}
+
+/** What /ready asks of Redis: PING answered within the timeout (see RedisConnection). */
+export interface Pingable {
+  ping(timeoutMs: number): Promise<boolean>;
 }
 
 /** How long `SELECT 1` may take before the database counts as unavailable. */
@@ -16,12 +22,17 @@ export const READY_TIMEOUT_MS = 2000;
  * every connection stuck) is as unavailable as one that fails.
  */
 export async function checkDatabase(db: Queryable, timeoutMs = READY_TIMEOUT_MS): Promise<CheckStatus> {
+  return answersInTime(db.query('SELECT 1').then(() => true), timeoutMs);
+}
+
+/** 'ok' when the probe resolves true within the timeout; a rejection, false or silence is 'unavailable'. */
+async function answersInTime(probe: Promise<boolean>, timeoutMs: number): Promise<CheckStatus> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<CheckStatus>((resolve) => {
     timer = setTimeout(() => resolve('unavailable'), timeoutMs);
   });
-  const answered = db.query('SELECT 1').then(
-    (): CheckStatus => 'ok',
+  const answered = probe.then(
+    (ok): CheckStatus => (ok ? 'ok' : 'unavailable'),
     (): CheckStatus => 'unavailable',
   );
   try {
@@ -31,8 +42,19 @@ export async function checkDatabase(db: Queryable, timeoutMs = READY_TIMEOUT_MS)
   }
 }
 
-/** Ready means every dependency answers (today the database; Redis joins when it is configured). */
-export async function checkReadiness(deps: { db: Queryable }, timeoutMs = READY_TIMEOUT_MS): Promise<Readiness> {
-  const database = await checkDatabase(deps.db, timeoutMs);
-  return { ready: database === 'ok', checks: { database } };
+/** Ready means every dependency answers: the database, and Redis when it is configured (both asked at once). */
+export async function checkReadiness(
+  deps: { db: Queryable; redis?: Pingable | null },
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<Readiness> {
+  const redisCheck = deps.redis ? answersInTime(deps.redis.ping(timeoutMs), timeoutMs) : null;
+  const [database, redis] = await Promise.all([checkDatabase(deps.db, timeoutMs), redisCheck]);
+  if (redis === null) return { ready: database === 'ok', checks: { database } };
+  return { ready: database === 'ok' && redis === 'ok', checks: { database, redis } };
+}
+
+/** The 503's detail: which dependencies did not answer. */
+export function notReadyDetail(checks: Readiness['checks']): string {
+  const down = [checks.database !== 'ok' ? 'The database' : null, checks.redis === 'unavailable' ? 'Redis' : null].filter((n) => n !== null);
+  return `${down.join(' and ')} did not answer; not ready for traffic.`;
 }

@@ -2,9 +2,10 @@ import { invalidField } from '../domain/errors.js';
 import { effectiveAvailability } from '../domain/schedule.js';
 import { computeSlots, SLOT_GRID_MINUTES } from '../domain/slots.js';
 import { formatInstant } from '../domain/zoned-time.js';
-import { loadForQueryRange } from './availability-rules.js';
+import { isLocalDate, loadForQueryRange, loadProviderVersion } from './availability-rules.js';
 import type { AppContext } from './context.js';
-import { requireTimeZone } from './time-range.js';
+import { slotCacheKey, type SlotCache } from './slot-cache.js';
+import { parseRange, requireTimeZone } from './time-range.js';
 
 export const DEFAULT_DURATION_MINUTES = 15;
 export const MAX_DURATION_MINUTES = 1440;
@@ -29,20 +30,63 @@ export async function listSlots(
 ): Promise<SlotsView> {
   const duration = checkDuration('query/duration', query.duration ?? DEFAULT_DURATION_MINUTES);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
-  // Local dates in from/to are read in the asked zone, else the provider's.
-  const { provider, rules, busy, calendarBusy, range } = await loadForQueryRange(ctx.db, query.providerId, query, outZone, { busy: true });
+  const earliestStart = ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000;
+  const starts = ctx.slotCache
+    ? (await cachedStarts(ctx, ctx.slotCache, query, outZone, duration)).filter((start) => start >= earliestStart)
+    : (await computeStarts(ctx, query, outZone, duration, earliestStart)).starts;
+  const durationMs = duration * 60_000;
+  return {
+    providerId: query.providerId,
+    duration,
+    timeZone: outZone ?? 'UTC',
+    slots: starts.map((start) => ({ start: formatInstant(start, outZone), end: formatInstant(start + durationMs, outZone) })),
+  };
+}
+
+/** Local dates in from/to are read in the asked zone, else the provider's. */
+async function computeStarts(
+  ctx: AppContext,
+  query: { providerId: string; from: string; to: string },
+  outZone: string | undefined,
+  duration: number,
+  earliestStart: number,
+) {
+  const loaded = await loadForQueryRange(ctx.db, query.providerId, query, outZone, { busy: true });
+  const { rules, busy, calendarBusy, range } = loaded;
   const slots = computeSlots({
     available: effectiveAvailability(rules, range),
     busy: [...busy, ...calendarBusy],
     durationMinutes: duration,
-    earliestStart: ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000,
+    earliestStart,
     range,
     timeZone: rules.timeZone,
   });
-  return {
-    providerId: provider.id,
-    duration,
-    timeZone: outZone ?? 'UTC',
-    slots: slots.map((s) => ({ start: formatInstant(s.start, outZone), end: formatInstant(s.end, outZone) })),
-  };
+  return { starts: slots.map((slot) => slot.start), loaded };
+}
+
+/**
+ * The slots before the notice filter, from the cache when it holds them for
+ * the provider's current version: one small query on a hit. The notice is a
+ * filter on starts (computeSlots starts each free piece at the first grid
+ * point at or after max(piece start, earliest start), so filtering the
+ * unfiltered list by `start >= earliest` gives the same slots).
+ */
+async function cachedStarts(
+  ctx: AppContext,
+  cache: SlotCache,
+  query: { providerId: string; from: string; to: string },
+  outZone: string | undefined,
+  duration: number,
+): Promise<number[]> {
+  const range = parseRange(query.from, query.to, outZone ?? 'UTC'); // a bad range is a 400 before any lookup, as before
+  const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
+  const rangeKey = providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
+  const head = await loadProviderVersion(ctx.db, query.providerId);
+  const hit = await cache.get(slotCacheKey(query.providerId, head.version, rangeKey, duration), head.dbNow);
+  if (hit) return hit.starts;
+  const { starts, loaded } = await computeStarts(ctx, query, outZone, duration, -Infinity);
+  // Stored under the version read with the data (one statement), which may be newer than head's.
+  const key = slotCacheKey(query.providerId, loaded.version, rangeKey, duration);
+  cache.set(key, { starts, validUntil: loaded.holdsLapseAt }, loaded.dbNow);
+  return starts;
 }

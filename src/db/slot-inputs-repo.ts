@@ -15,6 +15,15 @@ export interface SlotInputs {
   busy: Interval[];
   /** Busy time from the provider's connected calendars overlapping the range (always read). */
   calendarBusy: Interval[];
+  /** The provider's availability version these inputs belong to (read in the same statement). */
+  version: number;
+  /**
+   * When the first hold among `busy` lapses (epoch ms, database clock), or null: holds lapse
+   * by time, without a version bump, so an answer built on these inputs is good only until then.
+   */
+  holdsLapseAt: number | null;
+  /** The database's now() (epoch ms) that `busy` was judged at. */
+  dbNow: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -38,7 +47,12 @@ const intervalsOf = (table: string, start: string, end: string, extra = '') => `
  * holding are dominated by their number of queries, not by their work.
  */
 const SQL = `
-SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly,
+SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly, u.availability_version AS version,
+  (extract(epoch FROM now()) * 1000)::float8 AS db_now,
+  CASE WHEN $6::boolean THEN (
+    SELECT (extract(epoch FROM min(x.expires_at)) * 1000)::float8 FROM bookings x
+     WHERE x.provider_id = u.id AND x.start_at < $3 AND x.end_at > $2 AND x.status = 'held' AND x.expires_at > now())
+  END AS holds_lapse_at,
   (SELECT coalesce(json_agg(json_build_object(
             'date', to_char(o.local_date, 'YYYY-MM-DD'), 'timeZone', o.time_zone, 'windows', o.windows
           ) ORDER BY o.local_date), '[]'::json)
@@ -73,6 +87,9 @@ export async function loadSlotInputs(
     time_off: Pair[];
     busy: Pair[];
     calendar_busy: Pair[];
+    version: number;
+    db_now: number;
+    holds_lapse_at: number | null;
   }>(SQL, [
     providerId,
     new Date(range.start),
@@ -91,5 +108,21 @@ export async function loadSlotInputs(
     timeOff: toIntervals(row.time_off),
     busy: toIntervals(row.busy),
     calendarBusy: toIntervals(row.calendar_busy),
+    version: Number(row.version),
+    holdsLapseAt: row.holds_lapse_at === null ? null : Number(row.holds_lapse_at),
+    dbNow: Number(row.db_now),
   };
+}
+
+/** The cheap question asked before a cached answer is used: the provider's role, version, and the database's now(). */
+export async function loadSlotVersion(
+  q: Queryable,
+  providerId: string,
+): Promise<{ role: Role; version: number; dbNow: number } | null> {
+  const { rows } = await q.query<{ role: Role; version: number; db_now: number }>(
+    `SELECT role, availability_version AS version, (extract(epoch FROM now()) * 1000)::float8 AS db_now FROM users WHERE id = $1`,
+    [providerId],
+  );
+  const row = rows[0];
+  return row ? { role: row.role, version: Number(row.version), dbNow: Number(row.db_now) } : null;
 }

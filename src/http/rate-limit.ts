@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppMetrics } from '../app/app-metrics.js';
+import type { Config } from '../config.js';
 import type { Clock } from '../app/context.js';
 import type { RateLimitPolicy, RateLimitStore } from '../app/rate-limit.js';
 import { AppError } from '../domain/errors.js';
@@ -46,6 +47,11 @@ export function rateLimitKey(request: FastifyRequest): string {
  */
 export function policyHeader(policy: RateLimitPolicy): string {
   return `${policy.limit};w=${policy.windowSeconds}${policy.burst !== policy.limit ? `;burst=${policy.burst}` : ''}`;
+}
+
+/** The policy RATE_LIMIT_PER_MINUTE and RATE_LIMIT_BURST describe; null when limiting is off (0). */
+export function rateLimitPolicyOf(config: Pick<Config, 'rateLimitPerMinute' | 'rateLimitBurst'>): RateLimitPolicy | null {
+  return config.rateLimitPerMinute > 0 ? { limit: config.rateLimitPerMinute, windowSeconds: 60, burst: config.rateLimitBurst } : null;
 }
 
 export function registerRateLimit(

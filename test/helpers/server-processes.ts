@@ -35,7 +35,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function spawnServer(name: string, databaseUrl: string, port: number): ServerProcess {
+/** `extraEnv` adds to (or overrides) the environment below, e.g. REDIS_URL. */
+export function spawnServer(name: string, databaseUrl: string, port: number, extraEnv: Record<string, string> = {}): ServerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
@@ -49,6 +50,7 @@ export function spawnServer(name: string, databaseUrl: string, port: number): Se
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -102,7 +104,7 @@ export async function stopServer(p: ServerProcess): Promise<void> {
  * it, and a connection of the test's own for checks in SQL. `stop()` always
  * cleans up; a vitest worker that dies does not leave servers behind either.
  */
-export async function startTwoServersOnOneDatabase(postgresServerUrl: string): Promise<{
+export async function startTwoServersOnOneDatabase(postgresServerUrl: string, extraEnv: Record<string, string> = {}): Promise<{
   servers: ServerProcess[];
   sql: { query<T>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }> };
   stop(): Promise<void>;
@@ -125,8 +127,8 @@ export async function startTwoServersOnOneDatabase(postgresServerUrl: string): P
     const portA = await freePort();
     let portB = await freePort();
     for (let i = 0; i < 10 && portB === portA; i++) portB = await freePort();
-    servers.push(spawnServer('server A', database.url, portA));
-    servers.push(spawnServer('server B', database.url, portB));
+    servers.push(spawnServer('server A', database.url, portA, extraEnv));
+    servers.push(spawnServer('server B', database.url, portB, extraEnv));
     await Promise.all(servers.map(waitForHealth));
   } catch (error) {
     await stop();

@@ -77,4 +77,22 @@ describe('EventFeed', () => {
       await small.stop();
     }
   });
+
+  it('replayOnStart hands the recent window to onChange (a new leader or a fallback re-reads it)', async () => {
+    await insert('prov_replay', 7, 1_000);
+    const replayed: AvailabilityChange[] = [];
+    const replaying = new EventFeed(server.db, { pollMs: 50, replayOnStart: true, onChange: (c) => replayed.push(c) });
+    const plain: AvailabilityChange[] = [];
+    const quiet = new EventFeed(server.db, { pollMs: 50, onChange: (c) => plain.push(c) });
+    await Promise.all([replaying.start(), quiet.start()]);
+    try {
+      expect(replayed).toContainEqual({ providerId: 'prov_replay', version: 7 });
+      expect(plain).toEqual([]);
+      await insert('prov_replay', 8);
+      await waitFor(plain, 1);
+      expect(plain).toEqual([{ providerId: 'prov_replay', version: 8 }]); // onChange sees every change, subscribed or not
+    } finally {
+      await Promise.all([replaying.stop(), quiet.stop()]);
+    }
+  });
 });

@@ -2,11 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../app/context.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../../app/metrics.js';
-import { checkReadiness, READY_TIMEOUT_MS } from '../../app/readiness.js';
+import { checkReadiness, notReadyDetail, READY_TIMEOUT_MS } from '../../app/readiness.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, sendProblem } from '../problem.js';
 import { ProblemSchema, problems } from '../schemas/common.js';
 
-const Checks = Type.Object({ database: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]) });
+const CheckStatus = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]);
+/** `redis` is there when REDIS_URL is configured. */
+const Checks = Type.Object({ database: CheckStatus, redis: Type.Optional(CheckStatus) });
 
 /**
  * Readiness and metrics, outside /v1 and without authentication: meant for a
@@ -18,8 +20,10 @@ export const opsRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (
     '/ready',
     {
       schema: {
-        summary: 'Readiness: the database answers (else 503 problem+json)',
-        description: `200 when \`SELECT 1\` answers within ${READY_TIMEOUT_MS / 1000} s; 503 with the failing checks otherwise.`,
+        summary: 'Readiness: the database (and Redis, when configured) answers (else 503 problem+json)',
+        description:
+          `200 when \`SELECT 1\` (and, with REDIS_URL, a Redis PING) answers within ${READY_TIMEOUT_MS / 1000} s; ` +
+          '503 with the failing checks otherwise.',
         tags: ['service'],
         response: {
           200: Type.Object({ status: Type.Literal('ready'), checks: Checks }),
@@ -32,10 +36,10 @@ export const opsRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (
       },
     },
     async (_request, reply) => {
-      const { ready, checks } = await checkReadiness(ctx);
+      const { ready, checks } = await checkReadiness({ db: ctx.db, redis: ctx.redis ?? null });
       reply.header('Cache-Control', 'no-store');
       if (ready) return { status: 'ready' as const, checks };
-      const problem = { ...problemOf('unavailable', 'The database did not answer; not ready for traffic.'), checks };
+      const problem = { ...problemOf('unavailable', notReadyDetail(checks)), checks };
       return sendProblem(reply, problem);
     },
   );
