@@ -38,4 +38,48 @@ describe('config: connected calendars', () => {
     }
     expect(() => loadConfig({ CALENDAR_ALLOW_PRIVATE_URLS: 'yes please' })).toThrow(/^CALENDAR_ALLOW_PRIVATE_URLS: /);
   });
+
+  it('calendar writes: poll 1 s, retry base 5 s, 10 s per write by default; bad values stop the start, naming the variable', () => {
+    expect(loadConfig({})).toMatchObject({ calendarWritePollMs: 1000, calendarWriteRetryBaseMs: 5000, calendarWriteTimeoutMs: 10_000 });
+    expect(loadConfig({ CALENDAR_WRITE_POLL_MS: '50', CALENDAR_WRITE_RETRY_BASE_MS: '1', CALENDAR_WRITE_TIMEOUT_MS: '500' })).toMatchObject({
+      calendarWritePollMs: 50, calendarWriteRetryBaseMs: 1, calendarWriteTimeoutMs: 500,
+    });
+    const bad: [string, string][] = [
+      ['CALENDAR_WRITE_POLL_MS', '5'], ['CALENDAR_WRITE_POLL_MS', 'soon'],
+      ['CALENDAR_WRITE_RETRY_BASE_MS', '0'], ['CALENDAR_WRITE_RETRY_BASE_MS', '-1'],
+      ['CALENDAR_WRITE_TIMEOUT_MS', '99'], ['CALENDAR_WRITE_TIMEOUT_MS', '120001'], ['CALENDAR_WRITE_TIMEOUT_MS', '1.5'],
+    ];
+    for (const [name, value] of bad) expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`^${name}: `));
+  });
+
+  it('Google: no client by default, Google\'s own endpoints; the redirect and endpoint URLs must be http(s)', () => {
+    expect(loadConfig({}).google).toEqual({
+      clientId: null,
+      clientSecret: null,
+      redirectUri: null,
+      authUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      apiRootUrl: 'https://www.googleapis.com/',
+    });
+    const google = loadConfig({
+      GOOGLE_CLIENT_ID: ' id.apps.googleusercontent.com ',
+      GOOGLE_CLIENT_SECRET: 'secret',
+      GOOGLE_REDIRECT_URI: 'https://book.example.com/v1/calendars/google/callback',
+      GOOGLE_AUTH_URL: 'http://127.0.0.1:9000/auth',
+      GOOGLE_TOKEN_URL: 'http://127.0.0.1:9000/token',
+      GOOGLE_API_ROOT_URL: 'http://127.0.0.1:9000//',
+    }).google;
+    expect(google).toEqual({
+      clientId: 'id.apps.googleusercontent.com',
+      clientSecret: 'secret',
+      redirectUri: 'https://book.example.com/v1/calendars/google/callback',
+      authUrl: 'http://127.0.0.1:9000/auth',
+      tokenUrl: 'http://127.0.0.1:9000/token',
+      apiRootUrl: 'http://127.0.0.1:9000/',
+    });
+    for (const name of ['GOOGLE_REDIRECT_URI', 'GOOGLE_AUTH_URL', 'GOOGLE_TOKEN_URL', 'GOOGLE_API_ROOT_URL']) {
+      expect(() => loadConfig({ [name]: 'not a url' }), name).toThrow(new RegExp(`^${name}: is not a valid URL`));
+      expect(() => loadConfig({ [name]: 'ftp://example.com/x' }), name).toThrow(new RegExp(`^${name}: must use http: or https:`));
+    }
+  });
 });

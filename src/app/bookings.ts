@@ -16,6 +16,15 @@ import { effectiveAvailability } from '../domain/schedule.js';
 import { isBookableSlot } from '../domain/slots.js';
 import { formatInstant } from '../domain/zoned-time.js';
 import { loadProviderAvailability } from './availability-rules.js';
+import {
+  calendarSyncOf,
+  recordCancelWrite,
+  recordConfirmWrite,
+  undoStrictWrite,
+  writeBeforeConfirm,
+  type CalendarSyncView,
+  type StrictWrite,
+} from './calendar-writes.js';
 import type { AppContext, Principal } from './context.js';
 import { recordBookingEvent } from './events.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from './pagination.js';
@@ -35,9 +44,11 @@ export interface BookingView {
   cancelledAt?: string;
   notes?: string;
   cancelReason?: string;
+  /** The booking's event in the provider's write calendar (see calendar-writes.ts); absent without one. */
+  calendarSync?: CalendarSyncView;
 }
 
-export function toBookingView(b: BookingRecord): BookingView {
+export function toBookingView(b: BookingRecord, calendarSync?: CalendarSyncView): BookingView {
   return {
     id: b.id,
     providerId: b.providerId,
@@ -51,8 +62,21 @@ export function toBookingView(b: BookingRecord): BookingView {
     ...(b.cancelledAt !== null ? { cancelledAt: formatInstant(b.cancelledAt) } : {}),
     ...(b.notes !== null ? { notes: b.notes } : {}),
     ...(b.cancelReason !== null ? { cancelReason: b.cancelReason } : {}),
+    ...(calendarSync ? { calendarSync } : {}),
   };
 }
+
+/** The views with their calendarSync (one small query); only the provider and admins see why a write failed. */
+async function viewsOf(q: Queryable, caller: Principal, bookings: readonly BookingRecord[]): Promise<BookingView[]> {
+  const sync = await calendarSyncOf(q, bookings);
+  return bookings.map((b) => {
+    const state = sync.get(b.id);
+    const seesError = caller.role === 'admin' || caller.userId === b.providerId;
+    return toBookingView(b, state && !seesError ? { status: state.status } : state);
+  });
+}
+
+const viewOf = async (q: Queryable, caller: Principal, b: BookingRecord) => (await viewsOf(q, caller, [b]))[0]!;
 
 const NOT_BOOKABLE_DETAIL = {
   off_grid: 'The start is not on the 15-minute grid of the provider\'s local clock.',
@@ -176,25 +200,43 @@ function canSee(caller: Principal, b: BookingRecord): boolean {
 export async function getBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {
   const b = await findBooking(ctx.db, id);
   if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
-  return toBookingView(b);
+  return viewOf(ctx.db, caller, b);
 }
 
+function confirmable(caller: Principal, id: string, b: BookingRecord | null): BookingRecord {
+  if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
+  if (caller.role !== 'admin' && caller.userId !== b.clientId) {
+    throw new AppError('forbidden', 'Only the booking\'s client confirms it.');
+  }
+  return b;
+}
+
+/**
+ * With a strict write calendar the event is written first, outside the
+ * transaction (see calendar-writes.ts); the checks run again under the row lock.
+ */
 export async function confirmBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {
   let changed = false;
-  const confirmed = await ctx.db.transaction(async (tx) => {
-    const b = await findBooking(tx, id, { forUpdate: true });
-    if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
-    if (caller.role !== 'admin' && caller.userId !== b.clientId) {
-      throw new AppError('forbidden', 'Only the booking\'s client confirms it.');
-    }
-    const transition = confirmTransition(b.status);
-    if (transition === 'unchanged') return toBookingView(b);
-    const confirmed = await markConfirmed(tx, id);
-    await recordBookingEvent(tx, 'booking.confirmed', confirmed);
-    await bumpAvailabilityVersion(tx, b.providerId);
-    changed = true;
-    return toBookingView(confirmed);
-  }).catch((error: unknown) => {
+  let strict: StrictWrite | null = null;
+  const confirmed = await (async () => {
+    const before = confirmable(caller, id, await findBooking(ctx.db, id));
+    if (confirmTransition(before.status) !== 'unchanged') strict = await writeBeforeConfirm(ctx, before);
+    return ctx.db.transaction(async (tx) => {
+      const b = confirmable(caller, id, await findBooking(tx, id, { forUpdate: true }));
+      if (confirmTransition(b.status) === 'unchanged') {
+        // Confirmed meanwhile by another request: this one's strict write is the same event.
+        if (strict) await recordConfirmWrite(tx, b, strict);
+        return viewOf(tx, caller, b);
+      }
+      const confirmed = await markConfirmed(tx, id);
+      await recordBookingEvent(tx, 'booking.confirmed', confirmed);
+      await bumpAvailabilityVersion(tx, b.providerId);
+      await recordConfirmWrite(tx, confirmed, strict);
+      changed = true;
+      return viewOf(tx, caller, confirmed);
+    });
+  })().catch(async (error: unknown) => {
+    if (strict) await undoStrictWrite(ctx, id, strict, 'the confirmation did not complete');
     if (error instanceof AppError && error.code === 'hold_expired') ctx.metrics.countBooking('expired_on_confirm');
     throw error;
   });
@@ -208,12 +250,13 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
     const b = await findBooking(tx, id, { forUpdate: true });
     if (!b || !canSee(caller, b)) throw new AppError('not_found', `No booking with id "${id}".`);
     const transition = cancelTransition(b.status);
-    if (transition === 'unchanged') return toBookingView(b);
+    if (transition === 'unchanged') return viewOf(tx, caller, b);
     const cancelled = await markCancelled(tx, id, reason);
     await recordBookingEvent(tx, 'booking.cancelled', cancelled);
     await bumpAvailabilityVersion(tx, b.providerId);
+    if (b.status === 'confirmed') await recordCancelWrite(tx, id);
     changed = true;
-    return toBookingView(cancelled);
+    return viewOf(tx, caller, cancelled);
   });
   if (changed) ctx.metrics.countBooking('cancelled');
   return view;
@@ -236,5 +279,6 @@ export async function listBookings(
     after: after ? { start: after.sortValue, id: after.id } : null,
     limit: query.limit + 1,
   });
-  return toPage(rows, query.limit, toBookingView, (b) => encodeCursor(b.start, b.id));
+  const views = new Map((await viewsOf(ctx.db, caller, rows)).map((v) => [v.id, v]));
+  return toPage(rows, query.limit, (b) => views.get(b.id)!, (b) => encodeCursor(b.start, b.id));
 }

@@ -8,6 +8,7 @@ import {
   recordSyncSuccess,
   replaceBusy,
   type CalendarConnectionRecord,
+  type CalendarKind,
 } from '../db/calendars-repo.js';
 import type { Database, Queryable } from '../db/database.js';
 import { bumpAvailabilityVersion } from '../db/users-repo.js';
@@ -15,6 +16,7 @@ import type { Interval } from '../domain/intervals.js';
 import { calendarProviderFor, CalendarSourceError, type CalendarProvider } from '../integrations/calendars/index.js';
 import type { AppContext } from './context.js';
 import { openSecret, SecretUnreadableError } from './encryption.js';
+import { googleClientForSync } from './google-client.js';
 import { providerTimeZone, requireProvider } from './providers.js';
 
 /**
@@ -47,9 +49,11 @@ export function failureReason(error: unknown): string {
   return 'an unexpected error while reading the calendar (see the server log)';
 }
 
-export function openConfig(ctx: AppContext, connection: { id: string; configCiphertext: string }): Record<string, unknown> {
+export function openConfig(ctx: AppContext, connection: { id: string; type: CalendarKind; configCiphertext: string }): Record<string, unknown> {
   if (!ctx.config.encryptionKey) throw new ConfigError('ENCRYPTION_KEY', 'is not set, so the calendar\'s stored settings cannot be read');
-  return JSON.parse(openSecret(ctx.config.encryptionKey, connection.configCiphertext, connection.id)) as Record<string, unknown>;
+  const stored = JSON.parse(openSecret(ctx.config.encryptionKey, connection.configCiphertext, connection.id)) as Record<string, unknown>;
+  // Google's OAuth client comes from the environment on every use, never from the stored settings.
+  return connection.type === 'google' ? { ...stored, client: googleClientForSync(ctx.config) } : stored;
 }
 
 /** The busy time a source shows now, for a provider in `timeZone`. Throws CalendarSourceError and the like. */
@@ -98,13 +102,17 @@ const inFlight = new Map<string, Promise<CalendarConnectionRecord | null>>();
 export function syncConnection(
   ctx: AppContext,
   connectionId: string,
-  options: { signal?: AbortSignal; onError?: ErrorSink } = {},
+  options: { signal?: AbortSignal; onError?: ErrorSink; fresh?: boolean } = {},
 ): Promise<CalendarConnectionRecord | null> {
   const running = inFlight.get(connectionId);
-  if (running) return running;
+  // A sync already running answers for this one, unless the caller needs a read that starts after now (fresh).
+  if (running && !options.fresh) return running;
   const run = (async () => {
+    if (running) await running.catch(() => {});
     const connection = await findConnection(ctx.db, null, connectionId);
     if (!connection) return null;
+    // A Google calendar waiting for its provider's consent has nothing to read yet (src/app/google-oauth.ts).
+    if (connection.type === 'google' && connection.status === 'pending') return connection;
     const provider = calendarProviderFor(connection.type);
     let outcome: SyncOutcome;
     try {

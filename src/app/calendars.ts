@@ -9,6 +9,8 @@ import {
   type CalendarStatus,
   type WriteMode,
 } from '../db/calendars-repo.js';
+import { findWriteCalendar } from '../db/calendar-writes-repo.js';
+import { SQLSTATE, sqlState, type Queryable } from '../db/database.js';
 import { bumpAvailabilityVersion } from '../db/users-repo.js';
 import { AppError, invalidField } from '../domain/errors.js';
 import { formatInstant } from '../domain/zoned-time.js';
@@ -24,6 +26,8 @@ import {
 } from './calendar-sync.js';
 import type { AppContext, Principal } from './context.js';
 import { sealSecret } from './encryption.js';
+import { requireGoogleClient } from './google-client.js';
+import { startGoogleAuthorization } from './google-oauth.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from './pagination.js';
 import { providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from './secrets.js';
@@ -37,6 +41,8 @@ export interface CalendarView {
   error?: string;
   writeBookings: boolean;
   writeMode: WriteMode;
+  /** Google, just connected: where the provider gives consent (src/app/google-oauth.ts). */
+  authorizationUrl?: string;
 }
 
 export const MAX_CALENDARS_PER_PROVIDER = 20;
@@ -63,7 +69,9 @@ export interface ConnectCalendarInput extends Record<string, unknown> {
  * Connects a calendar and reads it once, inline (FIRST_SYNC_TIMEOUT_MS). A
  * source that fails now is still connected, with status "error" and the
  * reason, and is retried in the background; one the server refuses to contact
- * (a loopback or private address) is a 400 and nothing is stored.
+ * (a loopback or private address) is a 400 and nothing is stored. A Google
+ * calendar is not read here: it stays "pending" and the answer carries the
+ * authorizationUrl of its consent (src/app/google-oauth.ts).
  */
 export async function connectCalendar(
   ctx: AppContext,
@@ -84,12 +92,12 @@ export async function connectCalendar(
     if (error instanceof CalendarInputError) throw invalidField(error.field, error.message);
     throw error;
   }
+  const google = input.type === 'google' ? requireGoogleClient(ctx.config) : null;
   const writeBookings = input.writeBookings ?? false;
   if (writeBookings && !source.writeEvent) {
-    throw new AppError('not_supported', input.type === 'caldav'
-      ? 'Writing bookings into a CalDAV calendar is not supported yet: connect it without writeBookings (its busy time still counts).'
-      : `A "${input.type}" calendar is read-only: writeBookings is not possible with it.`);
+    throw new AppError('not_supported', `A "${input.type}" calendar is read-only: writeBookings is not possible with it.`);
   }
+  if (writeBookings) await ensureNoWriteCalendar(ctx.db, providerId);
   const key = ctx.config.encryptionKey;
   if (!key) {
     throw new AppError('unavailable', 'ENCRYPTION_KEY is not set on this server, so calendar settings cannot be stored encrypted. '
@@ -99,10 +107,11 @@ export async function connectCalendar(
     throw new AppError('state_conflict', `A provider can connect at most ${MAX_CALENDARS_PER_PROVIDER} calendars.`);
   }
 
-  let outcome: SyncOutcome;
+  // A Google calendar has nothing to read before its provider's consent: it stays "pending" (src/app/google-oauth.ts).
+  let outcome: SyncOutcome | null = null;
   try {
     const timeZone = await providerTimeZone(ctx.db, owner);
-    outcome = { busy: await fetchBusyNow(ctx, source, config, timeZone, { timeoutMs: FIRST_SYNC_TIMEOUT_MS }) };
+    if (!google) outcome = { busy: await fetchBusyNow(ctx, source, config, timeZone, { timeoutMs: FIRST_SYNC_TIMEOUT_MS }) };
   } catch (error) {
     if (error instanceof CalendarSourceError && error.kind === 'refused') throw invalidField('body/url', error.message);
     if (!(error instanceof CalendarSourceError)) onError?.(error);
@@ -116,6 +125,7 @@ export async function connectCalendar(
     if ((await countConnections(tx, providerId)) >= MAX_CALENDARS_PER_PROVIDER) {
       throw new AppError('state_conflict', `A provider can connect at most ${MAX_CALENDARS_PER_PROVIDER} calendars.`);
     }
+    if (writeBookings) await ensureNoWriteCalendar(tx, providerId);
     await insertConnection(tx, {
       id,
       providerId,
@@ -123,10 +133,23 @@ export async function connectCalendar(
       configCiphertext: sealSecret(key, JSON.stringify(config), id),
       writeBookings,
       writeMode: input.writeMode ?? 'eventual',
+    }).catch((error: unknown) => {
+      // The partial unique index calendar_connections_one_writer is the guarantee; the checks above give the words.
+      if (sqlState(error) === SQLSTATE.uniqueViolation) throw writeCalendarTaken();
+      throw error;
     });
-    await applyOutcome(tx, id, outcome);
+    if (outcome) await applyOutcome(tx, id, outcome);
   });
-  return toCalendarView((await findConnection(ctx.db, providerId, id))!);
+  const view = toCalendarView((await findConnection(ctx.db, providerId, id))!);
+  return google ? { ...view, authorizationUrl: await startGoogleAuthorization(ctx, google, id) } : view;
+}
+
+const writeCalendarTaken = () => new AppError('state_conflict',
+  'This provider already has a calendar that bookings are written into (writeBookings): a provider has at most one. '
+  + 'Disconnect it first, or connect this one without writeBookings.');
+
+async function ensureNoWriteCalendar(q: Queryable, providerId: string): Promise<void> {
+  if (await findWriteCalendar(q, providerId)) throw writeCalendarTaken();
 }
 
 export async function listCalendars(

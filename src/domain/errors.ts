@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   not_supported: 'Not supported yet',
   rate_limited: 'Too many requests',
   too_many_holds: 'Too many unconfirmed holds',
+  calendar_write_failed: 'The booking could not be written to the provider\'s calendar',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',
 } as const;

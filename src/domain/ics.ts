@@ -46,31 +46,43 @@ export function foldLine(line: string): string {
   return pieces.join('\r\n ');
 }
 
+function eventLines(e: IcsEvent, stamp: string): string[] {
+  return [
+    'BEGIN:VEVENT',
+    `UID:${e.uid}`,
+    `DTSTAMP:${stamp}`,
+    `DTSTART:${icsUtc(e.start)}`,
+    `DTEND:${icsUtc(e.end)}`,
+    `STATUS:${e.status}`,
+    `SUMMARY:${escapeText(e.summary)}`,
+    ...(e.description ? [`DESCRIPTION:${escapeText(e.description)}`] : []),
+    `CREATED:${icsUtc(e.created)}`,
+    `LAST-MODIFIED:${icsUtc(e.lastModified)}`,
+    'END:VEVENT',
+  ];
+}
+
+const PRODID = 'PRODID:-//booking-engine//bookings feed//EN';
+const toText = (lines: string[]) => lines.map(foldLine).join('\r\n') + '\r\n';
+
 export function renderCalendar(options: { name: string; now: number; events: readonly IcsEvent[] }): string {
-  const lines = [
+  const stamp = icsUtc(options.now);
+  return toText([
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
-    'PRODID:-//booking-engine//bookings feed//EN',
+    PRODID,
     'CALSCALE:GREGORIAN',
     'METHOD:PUBLISH',
     `X-WR-CALNAME:${escapeText(options.name)}`,
-  ];
-  const stamp = icsUtc(options.now);
-  for (const e of options.events) {
-    lines.push(
-      'BEGIN:VEVENT',
-      `UID:${e.uid}`,
-      `DTSTAMP:${stamp}`,
-      `DTSTART:${icsUtc(e.start)}`,
-      `DTEND:${icsUtc(e.end)}`,
-      `STATUS:${e.status}`,
-      `SUMMARY:${escapeText(e.summary)}`,
-      ...(e.description ? [`DESCRIPTION:${escapeText(e.description)}`] : []),
-      `CREATED:${icsUtc(e.created)}`,
-      `LAST-MODIFIED:${icsUtc(e.lastModified)}`,
-      'END:VEVENT',
-    );
-  }
-  lines.push('END:VCALENDAR');
-  return lines.map(foldLine).join('\r\n') + '\r\n';
+    ...options.events.flatMap((e) => eventLines(e, stamp)),
+    'END:VCALENDAR',
+  ]);
+}
+
+/**
+ * One event as a CalDAV calendar object resource (RFC 4791 4.1): a single
+ * VEVENT and no METHOD property, which servers refuse in stored objects.
+ */
+export function renderCalendarObject(event: IcsEvent, now: number): string {
+  return toText(['BEGIN:VCALENDAR', 'VERSION:2.0', PRODID, 'CALSCALE:GREGORIAN', ...eventLines(event, icsUtc(now)), 'END:VCALENDAR']);
 }

@@ -21,6 +21,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   not_supported: 422,
   rate_limited: 429,
   too_many_holds: 429,
+  calendar_write_failed: 502,
   unavailable: 503,
   internal: 500,
 };

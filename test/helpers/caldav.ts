@@ -24,6 +24,8 @@ export interface CaldavTestServer {
   makeCalendar(options?: { components?: string[] }): Promise<string>;
   putFixture(calendarUrl: string, fixture: string): Promise<string[]>;
   removeObjects(calendarUrl: string, hrefs: string[]): Promise<void>;
+  /** GET of one resource, as the server stores it. */
+  get(href: string): Promise<{ status: number; text: string }>;
   deleteCalendar(calendarUrl: string): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export function caldavTestServer(username = process.env.RADICALE_USER ?? 'bookin
       }
       return hrefs;
     },
+    get: (href) => dav('GET', href),
     async removeObjects(_calendarUrl, hrefs) {
       for (const href of hrefs) await dav('DELETE', href);
     },

@@ -13,6 +13,20 @@ export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 /** Calendar settings are sealed with it; a test of the missing key passes ENCRYPTION_KEY: ''. */
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
+/**
+ * Google Calendar configured against a closed loopback port: connecting one answers its
+ * authorizationUrl with no network (the fuzzer does that). Google tests pass the env() of
+ * test/helpers/google-fake.ts; a test of the unconfigured server passes GOOGLE_CLIENT_ID: ''.
+ */
+const GOOGLE_NOWHERE = {
+  GOOGLE_CLIENT_ID: 'test-client.apps.googleusercontent.com',
+  GOOGLE_CLIENT_SECRET: 'test-client-secret',
+  GOOGLE_REDIRECT_URI: 'http://127.0.0.1:9/v1/calendars/google/callback',
+  GOOGLE_AUTH_URL: 'http://127.0.0.1:9/o/oauth2/v2/auth',
+  GOOGLE_TOKEN_URL: 'http://127.0.0.1:9/token',
+  GOOGLE_API_ROOT_URL: 'http://127.0.0.1:9/',
+};
+
 export interface TestServer extends RunningServer {
   db: Database;
   config: Config;
@@ -33,7 +47,7 @@ export async function startTestServer(
   // One admin key creates every user of a suite: a rate limit far above any test's pace (limits.test.ts lowers it).
   const config = loadConfig({
     ADMIN_API_KEY: ADMIN_KEY, DATA_DIR: 'memory', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000',
-    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...GOOGLE_NOWHERE, ...env,
   });
   const pgServer = inject('postgresTemplate');
   let db: Database;

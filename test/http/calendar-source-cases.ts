@@ -8,7 +8,8 @@ import { hold, localInstant, plusDays } from './booking-helpers.js';
  * through the API: the source holds a fixture (test/fixtures/calendars), the
  * provider works Mon-Fri 09:00-17:00 Berlin, and the slots lose exactly the
  * busy time. calendars.test.ts runs them for ICS, calendars-caldav.test.ts
- * for CalDAV (Radicale).
+ * for CalDAV (Radicale), calendars-google.test.ts for Google (a local fake).
+ * A source that needs more than the POST (Google's consent) says how in `authorize`.
  *
  *   busyTimeCases('ICS', {
  *     start: async () => { ics = await startIcsServer(); ics.serve('/c.ics', { file: 'open-ended.ics' }); },
@@ -22,6 +23,10 @@ export interface BusySource {
   start(): Promise<void>;
   /** The POST body connecting it. */
   connectBody(): Record<string, unknown>;
+  /** Settings the server needs to reach it (Google's endpoints). */
+  serverEnv?(): Record<string, string>;
+  /** Finishes a connection the POST left pending; answers the connection after. */
+  authorize?(server: TestServer, created: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The source now holds only this fixture. */
   holdFixture(name: string): Promise<void>;
   stop(): Promise<void>;
@@ -59,7 +64,7 @@ export function busyTimeCases(name: string, source: BusySource, options: { skip?
 
     beforeAll(async () => {
       await source.start();
-      server = await startTestServer({ CALENDAR_ALLOW_PRIVATE_URLS: 'true' });
+      server = await startTestServer({ CALENDAR_ALLOW_PRIVATE_URLS: 'true', ...source.serverEnv?.() });
       provider = await providerWithHours(server, 'Europe/Berlin');
       client = await createUser(server, 'client');
     });
@@ -72,8 +77,9 @@ export function busyTimeCases(name: string, source: BusySource, options: { skip?
       expect(await slotTimes(monday)).toEqual(FULL_DAY);
       const res = await provider.call('POST', calendars(), source.connectBody());
       expect(res.statusCode, res.body).toBe(201);
-      expect(res.json()).toMatchObject({ status: 'ok', lastSyncedAt: expect.stringMatching(/Z$/), writeBookings: false });
-      calendarId = res.json().id;
+      const created = source.authorize ? await source.authorize(server, res.json()) : res.json();
+      expect(created).toMatchObject({ status: 'ok', lastSyncedAt: expect.stringMatching(/Z$/), writeBookings: false });
+      calendarId = String(created.id);
       expect(await slotTimes(monday)).toEqual(['09:00', ...FULL_DAY.filter((t) => t >= '11:00')]);
       expect(await slotTimes(tuesday)).toEqual(FULL_DAY);
       expect(await slotTimes(wednesday)).toEqual([]);

@@ -3,7 +3,8 @@ import { createUser, expectProblem, providerWithHours, upcomingDate } from '../h
 import { caldavTestServer, RADICALE_URL } from '../helpers/caldav.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { busyTimeCases, FULL_DAY } from './calendar-source-cases.js';
-import { plusDays } from './booking-helpers.js';
+import { runDueCalendarWrites } from '../../src/app/calendar-write-worker.js';
+import { holdOk, localInstant, plusDays } from './booking-helpers.js';
 
 /**
  * Connected CalDAV calendars end to end against a real Radicale
@@ -77,11 +78,49 @@ describe.skipIf(!dav)('connected calendars: CalDAV specifics', () => {
     expect(await slots(wednesday)).toEqual(FULL_DAY);
   });
 
-  it('writeBookings is a 422 not_supported (write-back is not built yet); a loopback server without the opt-in is a 400', async () => {
-    const problem = expectProblem(await connect({
-      type: 'caldav', url: dav!.url, username: dav!.username, password: dav!.password, calendarUrl: cal, writeBookings: true,
-    }), 422);
-    expect(problem.code).toBe('not_supported');
+  it('writeBookings: a confirmed booking is PUT into the calendar, readable there, and DELETEd on cancel', async () => {
+    const writeCal = await dav!.makeCalendar();
+    try {
+      const res = await connect({
+        type: 'caldav', url: dav!.url, username: dav!.username, password: dav!.password, calendarUrl: writeCal, writeBookings: true,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json()).toMatchObject({ status: 'ok', writeBookings: true, writeMode: 'eventual' });
+      const thursday = plusDays(wednesday, 1);
+      const booking = await holdOk(client.call, provider.id, localInstant(thursday, '11:00'), 60);
+      expect((await client.call('POST', `/v1/bookings/${booking.id}/confirm`)).json().status).toBe('confirmed');
+      const syncStatus = async () => (await client.call('GET', `/v1/bookings/${booking.id}`)).json().calendarSync?.status;
+      // The background worker (every second) may get there first; either way the state settles.
+      const settle = async () => {
+        for (let i = 0; i < 50 && (await syncStatus()) === 'pending'; i += 1) {
+          await runDueCalendarWrites(server.ctx);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return syncStatus();
+      };
+      expect(await settle()).toBe('synced');
+
+      const object = new URL(`${booking.id}_booking-engine.ics`, writeCal).href;
+      const stored = await dav!.get(object);
+      expect(stored.status).toBe(200);
+      expect(stored.text).toContain(`UID:${booking.id}@booking-engine`);
+      expect(stored.text).toContain(`DTSTART:${booking.start.replace(/[-:]/g, '')}`);
+      expect(stored.text).toContain(`DTEND:${booking.end.replace(/[-:]/g, '')}`);
+      // Our own event is not read back as busy time.
+      expect((await provider.call('POST', `${calendars()}/${res.json().id}/sync`)).json().status).toBe('ok');
+      const { rows } = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM calendar_busy WHERE connection_id = $1', [res.json().id]);
+      expect(rows[0]!.n).toBe(0);
+
+      expect((await client.call('POST', `/v1/bookings/${booking.id}/cancel`, {})).json().status).toBe('cancelled');
+      expect(await settle()).toBe('removed');
+      expect((await dav!.get(object)).status).toBe(404);
+      expect((await provider.call('DELETE', `${calendars()}/${res.json().id}`)).statusCode).toBe(204);
+    } finally {
+      await dav!.deleteCalendar(writeCal);
+    }
+  });
+
+  it('a loopback server without the opt-in is a 400', async () => {
     expectProblem(await connect({ type: 'caldav', url: dav!.url, username: dav!.username }), 400);
     const strict = await startTestServer();
     try {

@@ -30,9 +30,9 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings/:id/confirm', {
     config: auth,
     schema: {
-      summary: 'Confirm a hold (again: unchanged; expired: 410)',
+      summary: 'Confirm a hold (again: unchanged; expired: 410; a strict write calendar that fails: 502, still held)',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
-      response: { 200: Booking, ...problems(401, 403, 404, 409, 410) },
+      response: { 200: Booking, ...problems(401, 403, 404, 409, 410, 502) },
     },
   }, async (request) => confirmBooking(ctx, principalOf(request), request.params.id));
 

@@ -6,16 +6,20 @@ import type { AppContext } from '../../app/context.js';
 import { principalOf } from '../auth.js';
 import { CalendarConnection, CalendarParams, ConnectCalendarBody } from '../schemas/calendars.js';
 import { PageOf, PageQuery, ProviderParams, problems, Security } from '../schemas/common.js';
+import { googleOAuthRoutes } from './google-oauth.js';
 
 const tags = ['connected calendars'];
 const auth = { auth: 'required' as const };
 const logTo = (request: FastifyRequest) => (error: unknown) => request.log.error({ err: error }, 'calendar sync failed unexpectedly');
 
 export const calendarRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  await app.register(googleOAuthRoutes(ctx));
+
   app.post('/providers/:providerId/calendars', {
     config: auth,
     schema: {
-      summary: 'Connect a calendar whose busy time removes slots (read once now; status "error" with the reason if that failed)',
+      summary: 'Connect a calendar whose busy time removes slots (read once now; status "error" with the reason if that failed; '
+        + 'Google: "pending" with an authorizationUrl until the provider consents)',
       tags, security: Security, params: ProviderParams, body: ConnectCalendarBody,
       response: { 201: CalendarConnection, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 503) },
     },

@@ -5,6 +5,18 @@ export const BookingStatus = Type.Union([
   Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'),
 ]);
 
+export const CalendarSync = Type.Object(
+  {
+    status: Type.Union([Type.Literal('pending'), Type.Literal('synced'), Type.Literal('removed'), Type.Literal('failed')], {
+      description: 'pending: the write calendar does not show the booking\'s state yet (queued, or retried after a failure: see error); '
+        + 'synced: the event is in the calendar; removed: cancelled and its event removed (or never written); '
+        + 'failed: retries gave up (see error)',
+    }),
+    error: Type.Optional(Type.String({ description: 'Why the last attempt failed (pending or failed only)' })),
+  },
+  { description: 'The booking\'s event in the provider\'s write calendar (writeBookings). Absent when the provider had no write calendar when the booking was confirmed, and on bookings never confirmed' },
+);
+
 export const Booking = Type.Object({
   id: Id,
   providerId: Id,
@@ -18,6 +30,7 @@ export const Booking = Type.Object({
   cancelledAt: Type.Optional(Instant),
   notes: Type.Optional(Type.String()),
   cancelReason: Type.Optional(Type.String()),
+  calendarSync: Type.Optional(CalendarSync),
 });
 
 const Duration = Type.Integer({ minimum: 15, maximum: 1440, multipleOf: 15, description: 'Minutes, a multiple of 15' });

@@ -3,11 +3,16 @@ import { Id, Instant } from './common.js';
 
 /** Connected calendars: one body shape per kind; the response never carries a URL, username or password. */
 export const WriteMode = Type.Union([Type.Literal('eventual'), Type.Literal('strict')], {
-  description: 'eventual: written after the confirm commits, retried; strict: written before it commits (not supported yet)',
+  description: 'With writeBookings. eventual (default): the event is written after the confirm commits, by a worker that retries with backoff '
+    + '(the booking\'s calendarSync shows progress); strict: the event is written before the confirm commits, and a failed write '
+    + 'answers the confirm with 502 calendar_write_failed and leaves the booking held',
 });
 
 const writeOptions = {
-  writeBookings: Type.Optional(Type.Boolean({ description: 'Write confirmed bookings into this calendar (not possible with ICS)' })),
+  writeBookings: Type.Optional(Type.Boolean({
+    description: 'Write confirmed bookings into this calendar and remove them when cancelled (CalDAV, Google; not possible with ICS: 422). '
+      + 'At most one write calendar per provider: a second is a 409',
+  })),
   writeMode: Type.Optional(WriteMode),
 };
 
@@ -28,11 +33,17 @@ export const ConnectCalendarBody = Type.Union([
       calendarUrl: Type.Optional(SourceUrl),
       ...writeOptions,
     },
-    { additionalProperties: false, title: 'CalDAV', description: 'A CalDAV account (basic auth), busy time in only: writeBookings is a 422 not_supported. Without calendarUrl the first calendar with events is discovered from url' },
+    { additionalProperties: false, title: 'CalDAV', description: 'A CalDAV account (basic auth): busy time in, and with writeBookings confirmed bookings out (PUT <calendar>/<uid>.ics). Without calendarUrl the first calendar with events is discovered from url' },
   ),
   Type.Object(
     { type: Type.Literal('google'), ...writeOptions },
-    { additionalProperties: false, title: 'Google Calendar', description: 'Not supported yet: 422 not_supported' },
+    {
+      additionalProperties: false,
+      title: 'Google Calendar',
+      description: 'The provider\'s primary Google calendar, through OAuth: the answer is "pending" with an authorizationUrl to open in a browser; '
+        + 'Google sends the browser back to GET /v1/calendars/google/callback, which stores the tokens (encrypted) and reads the busy time. '
+        + '503 when the server has no Google OAuth client configured',
+    },
   ),
 ]);
 
@@ -46,6 +57,26 @@ export const CalendarConnection = Type.Object({
   error: Type.Optional(Type.String({ description: 'Why the last sync failed (only with status "error")' })),
   writeBookings: Type.Boolean(),
   writeMode: WriteMode,
+  authorizationUrl: Type.Optional(Type.String({
+    description: 'Google, in the answer that connects it: open it in a browser to give consent (valid 10 minutes, once)',
+  })),
 });
 
 export const CalendarParams = Type.Object({ providerId: Id, id: Id });
+
+/**
+ * Google's redirect after the consent screen: `code` and `state`, or `error`
+ * (access_denied when the provider said no). Google adds more parameters
+ * (scope, authuser, prompt...): they are allowed and ignored.
+ */
+export const GoogleCallbackQuery = Type.Object({
+  code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  state: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  error: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+});
+
+export const GoogleCallbackResult = Type.Object({
+  connected: Type.Boolean({ description: 'The tokens are stored (the first read may still have failed: see calendar.status)' }),
+  message: Type.String({ description: 'In words for the person in the browser' }),
+  calendar: CalendarConnection,
+}, { description: 'A JSON page for the browser that comes back from Google' });

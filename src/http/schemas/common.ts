@@ -62,6 +62,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not JSON',
   422: 'Well-formed but breaks a booking rule',
   429: 'Too many requests (with Retry-After)',
+  502: 'An outside system (the provider\'s calendar) failed; nothing was changed',
   503: 'A dependency (the database) is unavailable; retry',
 };
 

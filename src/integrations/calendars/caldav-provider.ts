@@ -1,17 +1,30 @@
+import { renderCalendarObject } from '../../domain/ics.js';
 import type { Interval } from '../../domain/intervals.js';
 import { IcsError, parseIcsBusy } from './ics-busy.js';
-import { CalendarInputError, CalendarSourceError, type BusyQuery, type CalendarProvider, type FetchLimits } from './provider.js';
+import {
+  CalendarInputError,
+  CalendarSourceError,
+  type BusyQuery,
+  type CalendarEvent,
+  type CalendarProvider,
+  type FetchLimits,
+} from './provider.js';
 import { parseSourceUrl, safeGet } from './safe-fetch.js';
 
 /**
- * A CalDAV (RFC 4791) calendar, read with basic auth. Busy time in only.
+ * A CalDAV (RFC 4791) calendar, read and written with basic auth.
  *
  * Sync is one REPORT calendar-query (Depth: 1) for the VEVENTs overlapping
  * the horizon, asking for the raw objects (no server-side expand): they are
  * concatenated and read by parseIcsBusy, so recurrences, time zones, all-day
  * and floating times follow exactly the rules of an ICS feed.
  *
- * Without calendarUrl, each sync discovers the calendar from `url`:
+ * Bookings out: each booking is one calendar object resource,
+ * `<calendar>/<uid>.ics`, written with PUT (the same URL and UID every time,
+ * so a retry replaces the event instead of adding a second one) and removed
+ * with DELETE (404/410: already gone, which is success).
+ *
+ * Without calendarUrl, each sync or write discovers the calendar from `url`:
  * current-user-principal -> calendar-home-set -> the first calendar that holds
  * VEVENTs. When that fails the sync fails with a reason asking for calendarUrl.
  * Every request goes through safeGet (SSRF guard, timeouts, size limit), and
@@ -71,7 +84,13 @@ const firstHref = (xml: string) => {
 
 function dav(config: CaldavConfig, limits: FetchLimits, deadline: number) {
   const authorization = `Basic ${Buffer.from(`${config.username}:${config.password}`, 'utf8').toString('base64')}`;
-  return async (method: 'PROPFIND' | 'REPORT', url: URL, depth: '0' | '1', body: string): Promise<string> => {
+  return async (
+    method: 'PROPFIND' | 'REPORT' | 'PUT' | 'DELETE',
+    url: URL,
+    depth: '0' | '1' | null,
+    body?: string,
+    contentType = 'application/xml; charset=utf-8',
+  ): Promise<string> => {
     const left = deadline - Date.now();
     if (left <= 0) throw new CalendarSourceError(`${url.hostname} did not finish within ${limits.timeoutMs / 1000} s`, 'timeout');
     try {
@@ -80,8 +99,12 @@ function dav(config: CaldavConfig, limits: FetchLimits, deadline: number) {
         timeoutMs: left,
         method,
         accept: 'application/xml, text/xml;q=0.9, */*;q=0.5',
-        headers: { authorization, depth, 'content-type': 'application/xml; charset=utf-8' },
-        body,
+        headers: {
+          authorization,
+          ...(depth !== null ? { depth } : {}),
+          ...(body !== undefined ? { 'content-type': contentType } : {}),
+        },
+        ...(body !== undefined ? { body } : {}),
         ...(limits.signal ? { signal: limits.signal } : {}),
       });
     } catch (error) {
@@ -132,6 +155,13 @@ async function discoverCalendar(request: ReturnType<typeof dav>, start: URL): Pr
   throw notFound('no calendar with events in the calendar home');
 }
 
+/**
+ * Events this server wrote (writeBookings) are not busy time: their bookings
+ * already hold the time while live, and a cancelled booking's time must be
+ * free at once, not only after the next sync has seen its event removed.
+ */
+const OWN_EVENT = /^UID:[^\r\n]*@booking-engine\r?$/m;
+
 export async function fetchCaldavBusy(config: CaldavConfig, query: BusyQuery, limits: FetchLimits): Promise<Interval[]> {
   const request = dav(config, limits, Date.now() + limits.timeoutMs);
   const calendar = config.calendarUrl ? new URL(config.calendarUrl) : await discoverCalendar(request, new URL(config.url));
@@ -145,12 +175,38 @@ export async function fetchCaldavBusy(config: CaldavConfig, query: BusyQuery, li
   if (!/<(?:[A-Za-z][\w.-]*:)?multistatus[\s>]/.test(xml)) {
     throw new CalendarSourceError('the CalDAV server did not answer with a multistatus document (is this a CalDAV calendar URL?)', 'invalid');
   }
-  const objects = elements(xml, 'calendar-data').map(xmlText).filter((text) => text.trim() !== '');
+  const objects = elements(xml, 'calendar-data').map(xmlText).filter((text) => text.trim() !== '' && !OWN_EVENT.test(text));
   if (objects.length === 0) return [];
   try {
     return parseIcsBusy(objects.join('\r\n'), query).busy;
   } catch (error) {
     if (error instanceof IcsError) throw new CalendarSourceError(error.message, 'invalid');
+    throw error;
+  }
+}
+
+/** The resource of one event: `<calendar collection>/<uid>.ics` (the collection given, or discovered). */
+async function eventUrl(config: CaldavConfig, request: ReturnType<typeof dav>, uid: string): Promise<URL> {
+  const collection = config.calendarUrl ? new URL(config.calendarUrl) : await discoverCalendar(request, new URL(config.url));
+  if (!collection.pathname.endsWith('/')) collection.pathname += '/';
+  // Our UIDs are "<booking id>@booking-engine": only the '@' needs a stand-in.
+  return new URL(`${encodeURIComponent(uid.replace(/[^\w.-]/g, '_'))}.ics`, collection);
+}
+
+export async function writeCaldavEvent(config: CaldavConfig, event: CalendarEvent, limits: FetchLimits): Promise<void> {
+  const request = dav(config, limits, Date.now() + limits.timeoutMs);
+  const now = Date.now();
+  const body = renderCalendarObject({ ...event, status: 'CONFIRMED', created: now, lastModified: now }, now);
+  await request('PUT', await eventUrl(config, request, event.uid), null, body, 'text/calendar; charset=utf-8');
+}
+
+export async function removeCaldavEvent(config: CaldavConfig, uid: string, limits: FetchLimits): Promise<void> {
+  const request = dav(config, limits, Date.now() + limits.timeoutMs);
+  try {
+    await request('DELETE', await eventUrl(config, request, uid), null);
+  } catch (error) {
+    // safeGet reports a non-2xx answer only in its message ("… answered HTTP 404").
+    if (error instanceof CalendarSourceError && error.kind === 'http' && /HTTP (404|410)$/.test(error.message)) return;
     throw error;
   }
 }
@@ -169,4 +225,6 @@ export const caldavProvider: CalendarProvider<CaldavConfig> = {
   },
 
   fetchBusy: fetchCaldavBusy,
+  writeEvent: writeCaldavEvent,
+  removeEvent: removeCaldavEvent,
 };
