@@ -111,16 +111,24 @@ export function registerIdempotency(app: FastifyInstance, db: Database): void {
     const claim = request.idempotencyClaim;
     if (!claim) return payload;
     request.idempotencyClaim = undefined;
-    // A 429 says "not now": a retry with the same key must run again, not replay the refusal.
-    if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string') {
-      await releaseIdempotencyKey(db, claim.callerId, claim.key);
-      return payload;
+    // The answer is decided: it goes out even if it cannot be stored. Throwing here (the
+    // database went away since the handler ran) would replace it with Fastify's fallback body
+    // (not problem+json, and it shows the driver's message). The claim then stays "in flight"
+    // until its lease lapses, and a retry meanwhile gets a 409 to retry later.
+    try {
+      // A 429 says "not now": a retry with the same key must run again, not replay the refusal.
+      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== 'string') {
+        await releaseIdempotencyKey(db, claim.callerId, claim.key);
+      } else {
+        await completeIdempotencyKey(db, claim.callerId, claim.key, {
+          statusCode: reply.statusCode,
+          body: payload,
+          headers: replayedHeaders(reply),
+        });
+      }
+    } catch (error) {
+      request.log.error({ err: error, idempotencyKey: claim.key }, 'could not store the idempotent answer; the key stays in flight until its lease lapses');
     }
-    await completeIdempotencyKey(db, claim.callerId, claim.key, {
-      statusCode: reply.statusCode,
-      body: payload,
-      headers: replayedHeaders(reply),
-    });
     return payload;
   });
 }
