@@ -104,6 +104,16 @@ export async function stopServer(p: ServerProcess): Promise<void> {
  * it, and a connection of the test's own for checks in SQL. `stop()` always
  * cleans up; a vitest worker that dies does not leave servers behind either.
  */
+/** Plain SQL for a test's checks, through a pg client or pool. */
+export function sqlThrough(client: pg.Client | pg.Pool) {
+  return {
+    async query<T>(text: string, params: readonly unknown[] = []) {
+      const r = await client.query(text, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
+  };
+}
+
 export async function startTwoServersOnOneDatabase(postgresServerUrl: string, extraEnv: Record<string, string> = {}): Promise<{
   servers: ServerProcess[];
   sql: { query<T>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }> };
@@ -136,12 +146,7 @@ export async function startTwoServersOnOneDatabase(postgresServerUrl: string, ex
   }
   return {
     servers,
-    sql: {
-      async query<T>(text: string, params: readonly unknown[] = []) {
-        const r = await client.query(text, params as unknown[]);
-        return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
-      },
-    },
+    sql: sqlThrough(client),
     stop,
   };
 }
