@@ -43,22 +43,23 @@ export const int = (v: number) => (!Number.isFinite(v) ? 'n/a' : Math.round(v).t
 export const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
 /**
- * The baseline for the before/after table: figures of the run of 2026-11-22 04:31 UTC (RESULTS.md of
- * that run), made before the one-query slot inputs and the 16 MB shared_buffers landed in src/.
- * Hard-coded on purpose: that tree is no longer what `npm run bench` measures.
+ * The baseline for the before/after table: figures of the run of 2026-11-22 04:50 UTC (RESULTS.md of
+ * that run, tree 2e31a63), made before the slot cache, the events outbox, rate limits and the calendar
+ * write-back landed in src/. Hard-coded on purpose: that tree is no longer what `npm run bench` measures.
+ * (The run before it, 04:31 UTC, was the baseline of the one-query slot inputs: 182 req/s embedded, 412 PostgreSQL.)
  */
 export const BASELINE = {
-  label: 'before one-query slot inputs',
-  run: '2026-11-22 04:31 UTC',
-  loadAverage: '3-11',
-  slotsEmbedded: { reqPerSec: 182, p99: 4652 },
-  slotsPostgres: { reqPerSec: 412, p99: 234 },
-  postCreatedPerSec: 196,
-  contentionHoldsPerSec: 63,
-  embeddedStartMB: 530,
-  embeddedInMemoryHwmMB: 866, // table 5 of that run: VmHWM at the end, DATA_DIR=memory
-  embeddedLoadMB: [610, 657] as const,
-  postgresServerMB: [202, 313] as const,
+  label: 'before the slot cache',
+  run: '2026-11-22 04:50 UTC',
+  loadAverage: '2.9-5.8',
+  slotsEmbedded: { reqPerSec: 346, p99: 1942 },
+  slotsPostgres: { reqPerSec: 783, p99: 145 },
+  postCreatedPerSec: 178,
+  contentionHoldsPerSec: 83,
+  embeddedStartMB: 296, // on-disk DATA_DIR, second start
+  embeddedInMemoryHwmMB: 731, // DATA_DIR=memory: VmHWM of one start
+  embeddedLoadMB: [355, 360] as const,
+  postgresServerMB: [197, 275] as const,
 };
 
 export interface AfterFigures {
@@ -94,16 +95,15 @@ export function beforeAfterTable(after: AfterFigures): Table {
       row('GET /v1/slots, PostgreSQL: p99', B.slotsPostgres.p99, after.slotsPostgres?.p99, ' ms', 'lower', ms),
       row('POST /v1/bookings, embedded DB: created/s', B.postCreatedPerSec, after.postCreatedPerSec, '', 'higher'),
       row('contention (table 4): successful holds/s', B.contentionHoldsPerSec, after.contentionHoldsPerSec, '', 'higher'),
-      row('embedded server RSS just started, DATA_DIR=memory both times', B.embeddedStartMB, after.inMemoryStartMB, ' MB', 'lower'),
-      row('embedded server VmHWM, DATA_DIR=memory both times (start-up peak: initdb)', B.embeddedInMemoryHwmMB, after.inMemoryHwmMB, ' MB', 'lower'),
-      row('embedded server RSS just started (before: DATA_DIR=memory; after: on-disk DATA_DIR, second start)', B.embeddedStartMB, after.embeddedStartMB, ' MB', 'lower'),
-      rowRange('embedded server peak RSS under load: seeding, GET, idle, POST (before: memory; after: on disk)', B.embeddedLoadMB, range(after.embeddedLoadMB)),
+      row('embedded server RSS just started (on-disk DATA_DIR, second start)', B.embeddedStartMB, after.embeddedStartMB, ' MB', 'lower'),
+      row('embedded server VmHWM, DATA_DIR=memory (start-up peak: initdb)', B.embeddedInMemoryHwmMB, after.inMemoryHwmMB, ' MB', 'lower'),
+      rowRange('embedded server peak RSS under load: seeding, GET, idle, POST', B.embeddedLoadMB, range(after.embeddedLoadMB)),
       rowRange('PostgreSQL-backed servers (table 4): peak RSS, all phases', B.postgresServerMB, range(after.postgresServerMB)),
     ],
     notes: [
-      `What changed in src/ between the two: (1) GET /v1/slots and POST /v1/bookings read the provider, schedule, overrides, one-off windows, time off and live bookings in one SQL query (src/db/slot-inputs-repo.ts) instead of 8 and 6 round trips, so a slots request is now 2 queries (API key lookup + that one); (2) the embedded database (PGlite) runs with shared_buffers = 16MB (src/db/embedded.ts) instead of PostgreSQL's default 128 MB.`,
-      'What changed in the bench: table 3\'s embedded server used to run with DATA_DIR=memory (initdb inside the measured process at every start); it now runs on an on-disk DATA_DIR initialised by a previous start. The embedded rows therefore compare two setups as well as two trees; only the two "DATA_DIR=memory both times" rows are like for like (the in-memory server of this run is started and stopped without load, so it has no under-load figure; its just-started RSS is one sample right after /health, when the memory initdb used may not have been released yet: read it with the VmHWM row). Table 4 and the PostgreSQL row are run the same way as before.',
-      `The baseline comes from a run on a busier machine (load average ${B.loadAverage} on 2 cores, other test runs alongside), so part of any difference may be noise; compare with this run's load average in the header. Ratios of MB ranges are of the top of each range.`,
+      'What changed in src/ between the two: (1) GET /v1/slots answers from a slot cache keyed by the provider\'s availability version (src/app/slot-cache.ts; in process here, no REDIS_URL): a hit costs the API key lookup plus one small query (the version and the database clock) instead of the full input query and the computation; (2) every hold, confirm and cancel also writes its events outbox rows (and webhook deliveries when subscribed) and takes a per-client lock for the hold cap; (3) rate limits exist (off for bench servers: RATE_LIMIT_PER_MINUTE=0).',
+      'The bench itself runs as in the baseline run: same inputs, same load, same phases.',
+      `The baseline ran with load average ${B.loadAverage} on the same 2 cores; compare with this run's load average in the header: part of any difference may be noise. Ratios of MB ranges are of the top of each range.`,
     ],
   };
 }
