@@ -338,4 +338,55 @@ describe('connected calendars: Google with writeBookings', () => {
     expect(slots.statusCode, slots.body).toBe(200);
     expect(slots.json().slots.map((s: { start: string }) => s.start)).toContain(new Date(Date.parse(start)).toISOString().replace('.000Z', 'Z'));
   });
+
+  async function connectWriter(writeMode: 'eventual' | 'strict') {
+    const provider = await providerWithHours(server, 'Europe/Berlin');
+    const client = await createUser(server, 'client');
+    const created = await provider.call('POST', `/v1/providers/${provider.id}/calendars`, { type: 'google', writeBookings: true, writeMode });
+    expect(created.statusCode, created.body).toBe(201);
+    expect((await consent(server, created.json().authorizationUrl)).json()).toMatchObject({ connected: true });
+    return { provider, client };
+  }
+  const eventsAt = (start: string) => [...google.events.values()].filter((e) => !e.deleted && e.start === new Date(Date.parse(start)).toISOString());
+
+  it('a Google outage (500s) leaves the booking confirmed; the write is retried after its backoff and lands once Google is back', async () => {
+    const { provider, client } = await connectWriter('eventual');
+    const start = localInstant(plusDays(upcomingDate(1), 14), '11:00');
+    const booking = await holdOk(client.call, provider.id, start, 60);
+    google.fault = 'status500';
+    try {
+      const confirmed = await client.call('POST', `/v1/bookings/${booking.id}/confirm`);
+      expect(confirmed.statusCode, confirmed.body).toBe(200);
+      await runDueCalendarWrites(server.ctx);
+      const failedOnce = (await provider.call('GET', `/v1/bookings/${booking.id}`)).json();
+      expect(failedOnce).toMatchObject({ status: 'confirmed', calendarSync: { status: 'pending', error: expect.any(String) } });
+      expect(eventsAt(start)).toEqual([]);
+    } finally {
+      google.fault = null;
+    }
+    await runDueCalendarWrites(server.ctx); // still inside its backoff: nothing is sent
+    expect(eventsAt(start)).toEqual([]);
+    await server.db.query('UPDATE calendar_writes SET next_attempt_at = now() WHERE booking_id = $1', [booking.id]);
+    await runDueCalendarWrites(server.ctx);
+    expect(eventsAt(start)).toHaveLength(1);
+    expect((await client.call('GET', `/v1/bookings/${booking.id}`)).json().calendarSync).toEqual({ status: 'synced' });
+  });
+
+  it('writeMode strict: Google failing makes the confirm a 502 and the booking stays held; once Google answers, the confirm succeeds with the event written', async () => {
+    const { provider, client } = await connectWriter('strict');
+    const start = localInstant(plusDays(upcomingDate(1), 14), '14:00');
+    const booking = await holdOk(client.call, provider.id, start, 60);
+    google.fault = 'status500';
+    try {
+      const refused = expectProblem(await client.call('POST', `/v1/bookings/${booking.id}/confirm`), 502);
+      expect(refused.code).toBe('calendar_write_failed');
+    } finally {
+      google.fault = null;
+    }
+    expect((await client.call('GET', `/v1/bookings/${booking.id}`)).json().status).toBe('held');
+    expect(eventsAt(start)).toEqual([]);
+    const confirmed = await client.call('POST', `/v1/bookings/${booking.id}/confirm`);
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    expect(eventsAt(start)).toHaveLength(1); // written before the 200, not by the worker
+  });
 });
