@@ -46,8 +46,25 @@ export interface SlotCacheOptions {
   onRedisBypass?: () => void;
 }
 
+/** An answer rendered from an entry (the response body and its tag), kept beside the entry in this process. */
+export interface RenderedSlots {
+  body: string;
+  etag: string;
+}
+
 const ENTRY_OVERHEAD_BYTES = 200;
 const sizeOf = (key: string, entry: CachedSlots) => ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.starts.length * 8;
+const renderedSize = (variant: string, rendered: RenderedSlots) =>
+  ENTRY_OVERHEAD_BYTES + (variant.length + rendered.body.length + rendered.etag.length) * 2;
+/** Renders kept per entry: an entry is asked for in a few zones, and the notice cut-off moves with the clock. */
+const MAX_RENDERS_PER_ENTRY = 4;
+
+interface Stored {
+  entry: CachedSlots;
+  /** Of the entry and its renders. */
+  bytes: number;
+  renders?: Map<string, RenderedSlots>;
+}
 
 /**
  * Two levels: an LRU in this process (bounded in entries and bytes), then
@@ -57,7 +74,7 @@ const sizeOf = (key: string, entry: CachedSlots) => ENTRY_OVERHEAD_BYTES + key.l
  * the answer from the database), counted by onRedisBypass.
  */
 export class SlotCache {
-  private readonly entries = new Map<string, { entry: CachedSlots; bytes: number }>();
+  private readonly entries = new Map<string, Stored>();
   private bytes = 0;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
@@ -109,6 +126,36 @@ export class SlotCache {
     this.redis.client.set(this.prefix + key, encodeEntry(entry), 'PX', ttl).catch(() => this.options.onRedisBypass?.());
   }
 
+  /**
+   * A render of `entry` kept under `variant` (what the render depends on beyond the entry), or null.
+   * `entry` must be what get() or set() gave for `key` in this request: a render is only ever
+   * returned beside that very object, so it is exactly as fresh as the entry the caller validated.
+   */
+  rendered(key: string, entry: CachedSlots, variant: string): RenderedSlots | null {
+    const stored = this.entries.get(key);
+    return stored?.entry === entry ? stored.renders?.get(variant) ?? null : null;
+  }
+
+  /** Keeps a render of `entry` (see rendered()); nothing happens if `entry` is no longer the one stored. */
+  keepRendered(key: string, entry: CachedSlots, variant: string, rendered: RenderedSlots): void {
+    const stored = this.entries.get(key);
+    if (stored?.entry !== entry || stored.renders?.has(variant)) return;
+    const renders = (stored.renders ??= new Map());
+    if (renders.size >= MAX_RENDERS_PER_ENTRY) {
+      const [oldest, dropped] = renders.entries().next().value!;
+      renders.delete(oldest);
+      this.resize(stored, -renderedSize(oldest, dropped));
+    }
+    renders.set(variant, rendered);
+    this.resize(stored, renderedSize(variant, rendered));
+    this.evict();
+  }
+
+  private resize(stored: Stored, delta: number): void {
+    stored.bytes += delta;
+    this.bytes += delta;
+  }
+
   private async readRedis(key: string): Promise<CachedSlots | null> {
     if (!this.redis!.usable()) {
       this.options.onRedisBypass?.();
@@ -129,6 +176,10 @@ export class SlotCache {
     this.remove(key);
     this.entries.set(key, { entry, bytes });
     this.bytes += bytes;
+    this.evict();
+  }
+
+  private evict(): void {
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/app/context.js';
 import { listSlots } from '../../src/app/slots.js';
+import { strongEtag } from '../../src/http/etag.js';
 import { createUser, upcomingDate } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { plusDays, providerAlwaysOpen } from './booking-helpers.js';
@@ -65,6 +66,8 @@ describe('slot cache: cached answers equal fresh ones', () => {
       const after = await fresh(query);
       expect(res.statusCode, res.body).toBe(200);
       expect([before, after], `${qs}`).toContain(res.body);
+      // Cached answers keep their rendered body and tag together: the tag is always the body's.
+      expect(res.headers.etag).toBe(strongEtag(res.body));
     }
   }
 
@@ -80,6 +83,8 @@ describe('slot cache: cached answers equal fresh ones', () => {
           { providerId: provider.id, from: today, to: plusDays(today, 2) },
           { providerId: provider.id, from: today, to: plusDays(today, 1), duration: 60, timeZone: 'America/New_York' },
           { providerId: provider.id, from: new Date(now).toISOString(), to: new Date(now + 30 * HOUR_MS).toISOString(), duration: 30 },
+          // The same cache entry as the one above (a range of instants), rendered in another zone.
+          { providerId: provider.id, from: new Date(now).toISOString(), to: new Date(now + 30 * HOUR_MS).toISOString(), duration: 30, timeZone: 'Asia/Kathmandu' },
         ];
         const bookings: string[] = [];
         for (const op of ops) {
@@ -137,12 +142,19 @@ describe('slot cache: cached answers equal fresh ones', () => {
     const client = await createUser(server, 'client');
     const today = new Date(now).toISOString().slice(0, 10);
     const url = `/v1/slots?providerId=${provider.id}&from=${today}&to=${plusDays(today, 1)}`;
-    const before = (await client.call('GET', url)).json().slots as { start: string }[];
+    const first = await client.call('GET', url);
+    const before = first.json().slots as { start: string }[];
+    expect((await client.call('GET', url, undefined, { 'if-none-match': first.headers.etag as string })).statusCode).toBe(304);
     const hits = sample(await metrics(), 'slot_cache_lookups_total{level="memory",result="hit"}');
     now += 30 * 60_000;
-    const after = (await client.call('GET', url)).json().slots as { start: string }[];
+    // The old tag no longer matches: the kept render belongs to the old cut-off, not to the entry alone.
+    const moved = await client.call('GET', url, undefined, { 'if-none-match': first.headers.etag as string });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.headers.etag).not.toBe(first.headers.etag);
+    const after = moved.json().slots as { start: string }[];
     expect(sample(await metrics(), 'slot_cache_lookups_total{level="memory",result="hit"}')).toBe(hits + 1);
     expect(after).toEqual(before.filter((s) => Date.parse(s.start) >= now + HOUR_MS));
     expect(after.length).toBe(before.length - 2);
+    expect((await client.call('GET', url, undefined, { 'if-none-match': moved.headers.etag as string })).statusCode).toBe(304);
   });
 });

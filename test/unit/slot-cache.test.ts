@@ -91,4 +91,42 @@ describe('slot cache', () => {
     expect(decodeEntry(encodeEntry({ starts: [], validUntil: null }))).toEqual({ starts: [], validUntil: null });
     expect(decodeEntry('garbage')).toBeNull();
   });
+
+  it('keeps renders beside their entry only: a replaced or evicted entry takes its renders along', async () => {
+    const cache = new SlotCache();
+    const first = entry(3);
+    cache.set('k', first, T);
+    const body = { body: '{"slots":[]}', etag: '"tag"' };
+    cache.keepRendered('k', first, 'UTC|0', body);
+    expect(cache.rendered('k', first, 'UTC|0')).toBe(body);
+    expect(cache.rendered('k', first, 'UTC|1')).toBeNull(); // another variant (zone or notice cut-off)
+    expect(cache.rendered('k', entry(3), 'UTC|0')).toBeNull(); // an equal entry that is not the stored one
+    const second = entry(3);
+    cache.set('k', second, T); // the entry was recomputed: its old renders are gone
+    expect(cache.rendered('k', second, 'UTC|0')).toBeNull();
+    cache.keepRendered('k', first, 'UTC|0', body); // a render of the replaced entry is not kept
+    expect(cache.rendered('k', second, 'UTC|0')).toBeNull();
+    expect(await cache.get('k', T)).toBe(second);
+  });
+
+  it('counts renders in the byte budget and keeps a few per entry', () => {
+    const cache = new SlotCache();
+    const e = entry(1);
+    cache.set('k', e, T);
+    const base = cache.size.bytes;
+    const render = (n: number) => ({ body: 'x'.repeat(1000), etag: `"${n}"` });
+    for (let n = 0; n < 6; n++) cache.keepRendered('k', e, `UTC|${n}`, render(n));
+    expect(cache.rendered('k', e, 'UTC|0')).toBeNull(); // the oldest went
+    expect(cache.rendered('k', e, 'UTC|5')).toEqual(render(5));
+    const perRender = (cache.size.bytes - base) / 4;
+    expect(perRender).toBeGreaterThan(2000); // UTF-16: two bytes a character
+
+    const small = new SlotCache({ maxBytes: 10_000 });
+    for (let i = 0; i < 10; i++) {
+      const x = entry(1);
+      small.set(`k${i}`, x, T);
+      small.keepRendered(`k${i}`, x, 'UTC|0', render(i));
+    }
+    expect(small.size.bytes).toBeLessThanOrEqual(10_000);
+  });
 });

@@ -1,9 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../app/context.js';
-import { listSlots } from '../../app/slots.js';
+import { renderSlots, type SlotsView } from '../../app/slots.js';
 import { problems, Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
 import { etagMatches, strongEtag } from '../etag.js';
+
+/** Serialised once, so the tag is computed over the exact bytes sent. */
+function renderBody(view: SlotsView): { body: string; etag: string } {
+  const body = JSON.stringify(view);
+  return { body, etag: strongEtag(body) };
+}
 
 export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.get('/slots', {
@@ -16,10 +22,8 @@ export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
       response: { 200: Slots, 304: { type: 'null', description: 'Not modified' }, ...problems(400, 401, 404) },
     },
   }, async (request, reply) => {
-    const view = await listSlots(ctx, request.query);
-    // Serialise once here so the tag is computed over the exact bytes sent.
-    const body = JSON.stringify(view);
-    const etag = strongEtag(body);
+    // The rendered body may come from the slot cache (kept beside the slots it was made from).
+    const { body, etag } = await renderSlots(ctx, request.query, renderBody);
     reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
     if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
     // The body is already JSON text: bypass the schema serializer, which would encode it again.
