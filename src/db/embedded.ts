@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, QueryResult, Queryable } from './database.js';
+import { PreparedStatements } from './embedded-statements.js';
 
 /**
  * PostgreSQL compiled to WASM, in-process: `npm start` needs nothing installed.
@@ -26,13 +27,16 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
       const result = await q.query<T>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // The command tag's count ("SELECT 2", "UPDATE 3"), as the `pg` driver reports it.
+      return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
     },
     async exec(sql: string) {
       await q.exec(sql);
     },
   });
-  const root = wrap(pg);
+  // Outside transactions (most reads, the hot ones among them), statements are prepared once.
+  const statements = new PreparedStatements(pg);
+  const root: Queryable = { ...wrap(pg), query: (sql, params = []) => statements.query(sql, params) };
   // One connection that runs one thing at a time: anything beyond the first in flight is waiting.
   let inFlight = 0;
   const tracked = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
