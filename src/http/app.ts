@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ChangeFeed } from '../app/change-feed.js';
@@ -37,13 +37,40 @@ export interface BuildOptions {
 // ajv-formats is CommonJS with a default export; under NodeNext its callable is `.default`.
 const addFormats = ajvFormats as unknown as typeof ajvFormats.default;
 
+// Ajv coerces any text that JavaScript reads as the same number ("0x10", "1e1", " 16"); a query number is decimal digits.
+const DECIMAL = { integer: /^-?\d{1,15}$/, number: /^-?\d{1,15}(\.\d{1,15})?$/ } as const;
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/** Wraps a coercing validator so the numeric top-level properties of a query or path must be written in decimal. */
+function decimalNumbersOnly(schema: object, validate: Validate): Validate {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const numeric = Object.entries(properties)
+    .filter(([, p]) => p.type === 'integer' || p.type === 'number')
+    .map(([name, p]) => [name, DECIMAL[p.type as 'integer' | 'number']] as const);
+  if (numeric.length === 0) return validate;
+  const wrapped: Validate = (data) => {
+    for (const [name, pattern] of numeric) {
+      const value = (data as Record<string, unknown> | null)?.[name];
+      if (typeof value === 'string' && !pattern.test(value)) {
+        wrapped.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/type`, keyword: 'type', params: {}, message: 'must be a number written in decimal digits' }];
+        return false;
+      }
+    }
+    const valid = validate(data);
+    wrapped.errors = validate.errors;
+    return valid;
+  };
+  return wrapped;
+}
+
 function validatorCompilers() {
   const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
   const coercing = new Ajv({ allErrors: true, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
   addFormats(strict);
   addFormats(coercing);
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema);
+    httpPart === 'body' ? strict.compile(schema) : decimalNumbersOnly(schema, coercing.compile(schema));
 }
 
 /** TRUST_PROXY=n: the address n hops before ours is the client's (Fastify's own number form is untyped). */

@@ -217,6 +217,13 @@ describe('bad input: the right 4xx, problem+json, and nothing stored changes', (
       await rejects(await client.call('GET', '/v1/bookings?limit=-1'), 400);
       await rejects(await client.call('GET', '/v1/bookings?status=done'), 400);
       await rejects(await client.call('GET', '/v1/api-keys?limit=1000'), 400);
+      // Numbers JavaScript would read the same (Ajv's coercion took them) are not decimal digits.
+      for (const limit of ['0x10', '1e1', '%2010', '10.0', '']) {
+        const problem = await rejects(await client.call('GET', `/v1/bookings?limit=${limit}`), 400);
+        expect(JSON.stringify(problem), limit).toContain('query/limit');
+      }
+      await rejects(await client.call('GET', `/v1/slots?providerId=${provider.id}&from=2030-01-07&to=2030-01-07&duration=0x3c`), 400);
+      expect((await client.call('GET', '/v1/bookings?limit=10')).statusCode).toBe(200);
     });
   });
 
