@@ -4,16 +4,13 @@ import {
   findConnection,
   insertConnection,
   listConnections,
-  type CalendarConnectionRecord,
   type CalendarKind,
-  type CalendarStatus,
   type WriteMode,
 } from '../db/calendars-repo.js';
 import { findWriteCalendar } from '../db/calendar-writes-repo.js';
 import { SQLSTATE, sqlState, type Queryable } from '../db/database.js';
 import { bumpAvailabilityVersion } from '../db/users-repo.js';
 import { AppError, invalidField } from '../domain/errors.js';
-import { formatInstant } from '../domain/zoned-time.js';
 import { calendarProviderFor, CalendarInputError, CalendarSourceError } from '../integrations/calendars/index.js';
 import {
   applyOutcome,
@@ -24,6 +21,7 @@ import {
   type ErrorSink,
   type SyncOutcome,
 } from './calendar-sync.js';
+import { toCalendarView, type CalendarView } from './calendar-view.js';
 import type { AppContext, Principal } from './context.js';
 import { sealSecret } from './encryption.js';
 import { requireGoogleClient } from './google-client.js';
@@ -32,32 +30,7 @@ import { decodeCursor, encodeCursor, toPage, type Page } from './pagination.js';
 import { providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from './secrets.js';
 
-/** A connection as the API shows it: its settings (which hold the secrets) are never part of it. */
-export interface CalendarView {
-  id: string;
-  type: CalendarKind;
-  status: CalendarStatus;
-  lastSyncedAt: string | null;
-  error?: string;
-  writeBookings: boolean;
-  writeMode: WriteMode;
-  /** Google, just connected: where the provider gives consent (src/app/google-oauth.ts). */
-  authorizationUrl?: string;
-}
-
 export const MAX_CALENDARS_PER_PROVIDER = 20;
-
-export function toCalendarView(c: CalendarConnectionRecord): CalendarView {
-  return {
-    id: c.id,
-    type: c.type,
-    status: c.status,
-    lastSyncedAt: c.lastSyncedAt === null ? null : formatInstant(c.lastSyncedAt),
-    ...(c.status === 'error' && c.error !== null ? { error: c.error } : {}),
-    writeBookings: c.writeBookings,
-    writeMode: c.writeMode,
-  };
-}
 
 export interface ConnectCalendarInput extends Record<string, unknown> {
   type: CalendarKind;

@@ -6,7 +6,7 @@ import { exchangeAuthorizationCode } from '../integrations/calendars/google-auth
 import { googleProvider, type GoogleConfig } from '../integrations/calendars/google-provider.js';
 import { CalendarSourceError } from '../integrations/calendars/index.js';
 import { applyOutcome, failureReason, FIRST_SYNC_TIMEOUT_MS, fetchBusyNow, type ErrorSink, type SyncOutcome } from './calendar-sync.js';
-import { toCalendarView, type CalendarView } from './calendars.js';
+import { toCalendarView, type CalendarView } from './calendar-view.js';
 import type { AppContext } from './context.js';
 import { sealSecret } from './encryption.js';
 import { requireGoogleClient, type GoogleClient } from './google-client.js';
