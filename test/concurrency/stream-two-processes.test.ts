@@ -4,7 +4,7 @@
  * through process B within a second (each process tails the events outbox).
  * PostgreSQL only (TEST_DATABASE_URL), like two-processes.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upcomingDate } from '../helpers/api.js';
 import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
 import { openStream, type StreamClient } from '../helpers/ws-client.js';
@@ -20,9 +20,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the live stream across two serv
   const sql = { query: <T>(text: string, params: unknown[]) => cluster!.sql.query<T>(text, params) };
 
   beforeAll(async () => {
-    const pgServer = inject('postgresTemplate');
-    if (!pgServer) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
-    cluster = await startTwoServersOnOneDatabase(pgServer);
+    cluster = await startTwoServersOnOneDatabase();
     servers = cluster.servers;
     callers = servers.map((s) => http(s.baseUrl, ADMIN_KEY));
   }, 90_000);

@@ -4,7 +4,7 @@
  * across processes, not only across one process's pool. PostgreSQL only
  * (TEST_DATABASE_URL); the embedded database is single-process by design.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upcomingDate } from '../helpers/api.js';
 import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
 import {
@@ -33,9 +33,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two server processes on one Pos
   let callers: Http[] = []; // admin through process A and process B
 
   beforeAll(async () => {
-    const pgServer = inject('postgresTemplate');
-    if (!pgServer) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
-    cluster = await startTwoServersOnOneDatabase(pgServer);
+    cluster = await startTwoServersOnOneDatabase();
     servers = cluster.servers;
     callers = servers.map((s) => http(s.baseUrl, ADMIN_KEY));
   }, 90_000);

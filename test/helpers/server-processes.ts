@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { createTestDatabase } from './postgres.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,7 +115,8 @@ export function sqlThrough(client: pg.Client | pg.Pool) {
   };
 }
 
-export async function startTwoServersOnOneDatabase(postgresServerUrl: string, extraEnv: Record<string, string> = {}): Promise<{
+/** Two processes on a database cloned from the run's PostgreSQL template (TEST_DATABASE_URL; see global-setup.ts). */
+export async function startTwoServersOnOneDatabase(extraEnv: Record<string, string> = {}): Promise<{
   servers: ServerProcess[];
   sql: { query<T>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }> };
   stop(): Promise<void>;
@@ -123,6 +125,8 @@ export async function startTwoServersOnOneDatabase(postgresServerUrl: string, ex
   const killAll = () => {
     for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
   };
+  const postgresServerUrl = inject('postgresTemplate');
+  if (!postgresServerUrl) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
   process.once('exit', killAll);
   const database = await createTestDatabase(postgresServerUrl);
   const client = new pg.Client({ connectionString: database.url });

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients, createProviderWithHours, http, slotsOn } from '../concurrency/race.js';
 import { upcomingDate } from '../helpers/api.js';
 import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
@@ -22,10 +22,8 @@ describe.skipIf(!REDIS_URL || !process.env.TEST_DATABASE_URL)('the live stream a
   const streams: StreamClient[] = [];
 
   beforeAll(async () => {
-    const pgServer = inject('postgresTemplate');
-    if (!pgServer) throw new Error('TEST_DATABASE_URL is set but no PostgreSQL template was prepared');
     redis = new Redis(REDIS_URL!);
-    cluster = await startTwoServersOnOneDatabase(pgServer, { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix });
+    cluster = await startTwoServersOnOneDatabase({ REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix });
   }, 90_000);
 
   afterAll(async () => {
