@@ -15,7 +15,7 @@ import { acceptOnlyJson } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
-import { registerRateLimit } from './rate-limit.js';
+import { rateLimitPolicyOf, registerRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import { streamRoutes } from './routes/stream.js';
 
@@ -148,9 +148,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   // upgrade refused by those hooks (401, 429) gets its socket closed after the answer.
   if (options.changeFeed) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   if (ctx.config.metricsEnabled) registerHttpMetrics(app, ctx.metrics);
-  if (ctx.config.rateLimitPerMinute > 0) {
+  const policy = rateLimitPolicyOf(ctx.config);
+  if (policy) {
     // Before authentication: a flood is refused without a database lookup.
-    const policy = { limit: ctx.config.rateLimitPerMinute, windowSeconds: 60, burst: ctx.config.rateLimitBurst };
     const store = options.rateLimitStore ?? new MemoryRateLimitStore(policy);
     registerRateLimit(app, { policy, store, clock: ctx.clock, metrics: ctx.metrics });
   }
