@@ -54,10 +54,9 @@ async function send(deps: WorkerDeps, d: ClaimedDelivery, signal: AbortSignal): 
     return { ok: true, status: null, error: null };
   } catch (error) {
     if (error instanceof CalendarSourceError) {
-      const status = /answered HTTP (\d{3})/.exec(error.message)?.[1];
       // A 2xx with an over-long body was still received.
       if (error.kind === 'too_large') return { ok: true, status: null, error: null };
-      return { ok: false, status: status ? Number(status) : null, error: error.message };
+      return { ok: false, status: error.status ?? null, error: error.message };
     }
     return { ok: false, status: null, error: error instanceof Error ? error.message : String(error) };
   }

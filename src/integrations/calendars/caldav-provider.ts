@@ -205,8 +205,7 @@ export async function removeCaldavEvent(config: CaldavConfig, uid: string, limit
   try {
     await request('DELETE', await eventUrl(config, request, uid), null);
   } catch (error) {
-    // safeGet reports a non-2xx answer only in its message ("… answered HTTP 404").
-    if (error instanceof CalendarSourceError && error.kind === 'http' && /HTTP (404|410)$/.test(error.message)) return;
+    if (error instanceof CalendarSourceError && (error.status === 404 || error.status === 410)) return; // already gone
     throw error;
   }
 }

@@ -59,11 +59,11 @@ export function describeGoogleError(
     if (code === 'invalid_client' || code === 'unauthorized_client') {
       return new CalendarSourceError(`Google refused this server's OAuth client (${code}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET`, 'http');
     }
-    if (status !== undefined) return new CalendarSourceError(`Google's token endpoint answered HTTP ${status}${code ? ` (${code})` : ''}`, 'http');
+    if (status !== undefined) return new CalendarSourceError(`Google's token endpoint answered HTTP ${status}${code ? ` (${code})` : ''}`, 'http', status);
   } else if (status !== undefined) {
     const reason = apiReason(e);
     const hint = status === 401 ? ': Google refused the access token even after a refresh' : status === 404 ? ': the calendar was not found' : '';
-    return new CalendarSourceError(`Google Calendar answered HTTP ${status}${reason ? ` (${reason})` : ''}${hint}`, 'http');
+    return new CalendarSourceError(`Google Calendar answered HTTP ${status}${reason ? ` (${reason})` : ''}${hint}`, 'http', status);
   }
   const code = safe(e.cause?.code) ?? safe(e.code);
   let host = 'Google';

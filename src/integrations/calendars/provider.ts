@@ -62,7 +62,12 @@ export class CalendarInputError extends Error {
  */
 export class CalendarSourceError extends Error {
   override name = 'CalendarSourceError';
-  constructor(message: string, readonly kind: 'refused' | 'unreachable' | 'http' | 'invalid' | 'too_large' | 'timeout') {
+  constructor(
+    message: string,
+    readonly kind: 'refused' | 'unreachable' | 'http' | 'invalid' | 'too_large' | 'timeout',
+    /** With kind 'http': the status the server answered. */
+    readonly status?: number,
+  ) {
     super(message);
   }
 }

@@ -225,7 +225,7 @@ export async function safeGet(start: URL, options: SafeGetOptions): Promise<stri
       }
       if (status < 200 || status > 299) {
         response.resume();
-        throw new CalendarSourceError(`${host} answered HTTP ${status}`, 'http');
+        throw new CalendarSourceError(`${host} answered HTTP ${status}`, 'http', status);
       }
       try {
         return await readBody(response, settings.maxBytes, host);
