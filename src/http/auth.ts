@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate } from '../app/auth.js';
-import type { AppContext, Principal } from '../app/context.js';
+import { authenticate } from '../features/identity/auth.js';
+import type { AppContext, Principal } from '../features/context.js';
 import { AppError } from '../domain/errors.js';
 
 /** `required` (the default under /v1), `optional` (the route decides), or `none`. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppMetrics } from '../app/app-metrics.js';
+import type { AppMetrics } from '../platform/metrics/app-metrics.js';
 
 /** An incoming X-Request-Id is kept when it is 1-128 visible ASCII characters (no spaces, no control characters). */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;

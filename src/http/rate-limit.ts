@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppMetrics } from '../app/app-metrics.js';
+import type { AppMetrics } from '../platform/metrics/app-metrics.js';
 import type { Config } from '../config.js';
-import type { Clock } from '../app/context.js';
-import type { RateLimitPolicy, RateLimitStore } from '../app/rate-limit.js';
+import type { Clock } from '../features/context.js';
+import type { RateLimitPolicy, RateLimitStore } from '../platform/rate-limit/rate-limit.js';
 import { AppError } from '../domain/errors.js';
 import { apiKeyOf } from './auth.js';
 

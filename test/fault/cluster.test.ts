@@ -25,9 +25,9 @@ const DAY_MS = 24 * 3600_000;
 const RECOVERY_BOUND_MS = 30_000;
 const STORM_CLIENTS = 24;
 const REDIS_PREFIX = 'fault:';
-/** The change feed's leader lease (src/app/redis-change-feed.ts): its value is the leader's random token. */
+/** The change feed's leader lease (src/platform/change-feed/redis-change-feed.ts): its value is the leader's random token. */
 const LEADER_KEY = `${REDIS_PREFIX}feed:leader`;
-/** With Redis, a dead feed leader is noticed after the heartbeat timeout (src/app/redis-change-feed.ts); then each process tails the outbox. */
+/** With Redis, a dead feed leader is noticed after the heartbeat timeout (src/platform/change-feed/redis-change-feed.ts); then each process tails the outbox. */
 const STREAM_FAILOVER_BOUND_MS = 6_000;
 /** A delivery claimed by a killed process is leased for WEBHOOK_TIMEOUT_MS (3 s here) + 30 s. */
 const DELIVERY_BOUND_MS = 45_000;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signWebhook } from '../../src/app/webhook-signing.js';
+import { signWebhook } from '../../src/features/webhooks/webhook-signing.js';
 
 export interface ReceivedRequest {
   path: string;

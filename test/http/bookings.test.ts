@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sweepOnce } from '../../src/app/expiry-sweeper.js';
+import { sweepOnce } from '../../src/features/bookings/expiry-sweeper.js';
 import { admin, createUser, expectProblem, providerWithHours, upcomingDate } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {

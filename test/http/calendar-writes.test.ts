@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDueCalendarWrites } from '../../src/app/calendar-write-worker.js';
+import { runDueCalendarWrites } from '../../src/features/calendars/calendar-write-worker.js';
 import { createUser, expectProblem, providerWithHours, upcomingDate } from '../helpers/api.js';
 import { startFakeCaldav, type FakeCaldav } from '../helpers/fake-caldav-write.js';
 import { startIcsServer, type IcsServer } from '../helpers/ics-server.js';

@@ -3,7 +3,7 @@ import { createUser, expectProblem, providerWithHours, upcomingDate } from '../h
 import { caldavTestServer, RADICALE_URL } from '../helpers/caldav.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { busyTimeCases, FULL_DAY } from './calendar-source-cases.js';
-import { runDueCalendarWrites } from '../../src/app/calendar-write-worker.js';
+import { runDueCalendarWrites } from '../../src/features/calendars/calendar-write-worker.js';
 import { holdOk, localInstant, plusDays } from './booking-helpers.js';
 
 /**

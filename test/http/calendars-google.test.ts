@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDueCalendarWrites } from '../../src/app/calendar-write-worker.js';
+import { runDueCalendarWrites } from '../../src/features/calendars/calendar-write-worker.js';
 import { createUser, expectProblem, providerWithHours, upcomingDate } from '../helpers/api.js';
 import { startGoogleFake, type GoogleFake } from '../helpers/google-fake.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

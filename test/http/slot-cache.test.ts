@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/app/context.js';
-import { listSlots } from '../../src/app/slots.js';
+import type { Clock } from '../../src/features/context.js';
+import { listSlots } from '../../src/features/slots/slots.js';
 import { strongEtag } from '../../src/http/etag.js';
 import { createUser, upcomingDate } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

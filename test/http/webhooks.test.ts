@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepOnce } from '../../src/app/expiry-sweeper.js';
+import { sweepOnce } from '../../src/features/bookings/expiry-sweeper.js';
 import { admin, createUser, expectProblem, upcomingDate } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { eventually, hasValidSignature, startReceiver } from '../helpers/webhook-receiver.js';
@@ -126,7 +126,7 @@ describe('webhooks', () => {
   it('two workers at once send each delivery once (claims skip locked rows)', async () => {
     const erin = await createUser(server, 'client');
     const w = await subscribe(erin.call, '/twice', ['booking.held']);
-    const { deliverDueWebhooks } = await import('../../src/app/webhook-worker.js');
+    const { deliverDueWebhooks } = await import('../../src/features/webhooks/webhook-worker.js');
     await holdOk(erin.call, provider.id, nextStart(), 30);
     await holdOk(erin.call, provider.id, nextStart(), 30);
     // Three rounds race each other and the server's own worker for the same two deliveries.

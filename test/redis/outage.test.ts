@@ -7,8 +7,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisChangeFeed } from '../../src/app/redis-change-feed.js';
-import { listSlots } from '../../src/app/slots.js';
+import { RedisChangeFeed } from '../../src/platform/change-feed/redis-change-feed.js';
+import { listSlots } from '../../src/features/slots/slots.js';
 import { createUser, providerWithHours, upcomingDate } from '../helpers/api.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

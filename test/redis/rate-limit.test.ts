@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore } from '../../src/app/rate-limit.js';
-import { RedisRateLimitStore } from '../../src/app/redis-rate-limit.js';
-import { openRedis, type RedisConnection } from '../../src/app/redis.js';
+import { MemoryRateLimitStore } from '../../src/platform/rate-limit/rate-limit.js';
+import { RedisRateLimitStore } from '../../src/platform/rate-limit/redis-rate-limit.js';
+import { openRedis, type RedisConnection } from '../../src/platform/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventFeed, type AvailabilityChange } from '../../src/app/change-feed.js';
+import { EventFeed, type AvailabilityChange } from '../../src/platform/change-feed/change-feed.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** The feed over a real database; rows are written directly to play out commit orders. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createAppMetrics } from '../../src/app/app-metrics.js';
-import { Registry } from '../../src/app/metrics.js';
+import { createAppMetrics } from '../../src/platform/metrics/app-metrics.js';
+import { Registry } from '../../src/platform/metrics/metrics.js';
 
 describe('metrics registry (Prometheus text format 0.0.4)', () => {
   it('renders counters, gauges and histograms exactly', () => {

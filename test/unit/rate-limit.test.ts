@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore } from '../../src/app/rate-limit.js';
+import { MemoryRateLimitStore } from '../../src/platform/rate-limit/rate-limit.js';
 import { policyHeader } from '../../src/http/rate-limit.js';
 
 const T0 = 1_800_000_000_000;

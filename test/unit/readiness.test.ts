@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReadiness, notReadyDetail } from '../../src/app/readiness.js';
+import { checkReadiness, notReadyDetail } from '../../src/platform/readiness.js';
 import type { Queryable } from '../../src/db/database.js';
 
 const db = (query: Queryable['query']): Queryable => ({ query, exec: async () => {} });

@@ -5,9 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AvailabilityChange } from '../../src/app/change-feed.js';
-import { RedisChangeFeed } from '../../src/app/redis-change-feed.js';
-import type { RedisConnection } from '../../src/app/redis.js';
+import type { AvailabilityChange } from '../../src/platform/change-feed/change-feed.js';
+import { RedisChangeFeed } from '../../src/platform/change-feed/redis-change-feed.js';
+import type { RedisConnection } from '../../src/platform/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** One fake Redis server: keys with expiry, channels, and a switch to take it down. */

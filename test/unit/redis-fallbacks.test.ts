@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore } from '../../src/app/rate-limit.js';
-import { VersionGate } from '../../src/app/redis-change-feed.js';
-import { RedisRateLimitStore } from '../../src/app/redis-rate-limit.js';
-import type { RedisConnection } from '../../src/app/redis.js';
+import { MemoryRateLimitStore } from '../../src/platform/rate-limit/rate-limit.js';
+import { VersionGate } from '../../src/platform/change-feed/redis-change-feed.js';
+import { RedisRateLimitStore } from '../../src/platform/rate-limit/redis-rate-limit.js';
+import type { RedisConnection } from '../../src/platform/redis.js';
 
 const T0 = 1_800_000_000_000;
 const policy = { limit: 60, windowSeconds: 60, burst: 3 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../../src/app/metrics.js';
-import type { RedisConnection } from '../../src/app/redis.js';
-import { decodeEntry, encodeEntry, SlotCache, slotCacheKey, type CachedSlots } from '../../src/app/slot-cache.js';
+import { Registry } from '../../src/platform/metrics/metrics.js';
+import type { RedisConnection } from '../../src/platform/redis.js';
+import { decodeEntry, encodeEntry, SlotCache, slotCacheKey, type CachedSlots } from '../../src/features/slots/slot-cache.js';
 
 const T = 1_800_000_000_000;
 const Q = 15 * 60_000;

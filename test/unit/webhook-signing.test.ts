@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTEMPTS, retryDelayMs } from '../../src/app/webhook-worker.js';
-import { newWebhookSecret, signWebhook, webhookHeaders } from '../../src/app/webhook-signing.js';
+import { MAX_ATTEMPTS, retryDelayMs } from '../../src/features/webhooks/webhook-worker.js';
+import { newWebhookSecret, signWebhook, webhookHeaders } from '../../src/features/webhooks/webhook-signing.js';
 
 describe('webhook signing (Standard Webhooks v1)', () => {
   it('matches the specification\'s example', () => {

@@ -5,7 +5,7 @@ CREATE TABLE calendar_connections (
   type            text NOT NULL CHECK (type IN ('ics', 'caldav', 'google')),
   -- The source's settings with their secrets (a feed URL with its token, a
   -- password, OAuth tokens) as JSON sealed with AES-256-GCM under ENCRYPTION_KEY
-  -- (src/app/encryption.ts). Never returned by the API.
+  -- (src/platform/crypto/encryption.ts). Never returned by the API.
   config_ciphertext text NOT NULL,
   write_bookings  boolean NOT NULL DEFAULT false,
   write_mode      text NOT NULL DEFAULT 'eventual' CHECK (write_mode IN ('eventual', 'strict')),

@@ -20,7 +20,7 @@ CREATE TABLE webhooks (
   url         text NOT NULL,
   events      text[] NOT NULL,
   description text,
-  -- "v1.…": the signing secret sealed with ENCRYPTION_KEY (src/app/encryption.ts);
+  -- "v1.…": the signing secret sealed with ENCRYPTION_KEY (src/platform/crypto/encryption.ts);
   -- "plain.whsec_…" when the server has no ENCRYPTION_KEY (see README, Webhooks).
   secret_stored text NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { createApiKey, deleteApiKey, listApiKeys } from '../../app/api-keys.js';
-import type { AppContext } from '../../app/context.js';
+import { createApiKey, deleteApiKey, listApiKeys } from '../../features/identity/api-keys.js';
+import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { IdParams, PageOf, PageQuery, problems, Security } from '../schemas/common.js';
 import { ApiKey, CreateApiKeyBody, CreatedApiKey } from '../schemas/users.js';

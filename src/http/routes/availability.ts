@@ -9,8 +9,8 @@ import {
   putSchedule,
   removeOverride,
   removeProviderItem,
-} from '../../app/availability.js';
-import type { AppContext } from '../../app/context.js';
+} from '../../features/availability/availability.js';
+import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import {
   EffectiveAvailability,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { cancelBooking, confirmBooking, getBooking, holdBooking, listBookings } from '../../app/bookings.js';
-import type { AppContext } from '../../app/context.js';
+import { cancelBooking, confirmBooking, getBooking, holdBooking, listBookings } from '../../features/bookings/bookings.js';
+import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { Booking, BookingListQuery, CancelBody, HoldBody } from '../schemas/bookings.js';
 import { IdParams, PageOf, problems, Security } from '../schemas/common.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { getFeedLink, renderFeed } from '../../app/calendar-feed.js';
-import type { AppContext } from '../../app/context.js';
+import { getFeedLink, renderFeed } from '../../features/calendars/calendar-feed.js';
+import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { ProviderParams, problems, Security } from '../schemas/common.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { connectCalendar, disconnectCalendar, listCalendars, syncCalendarNow } from '../../app/calendars.js';
-import type { AppContext } from '../../app/context.js';
+import { connectCalendar, disconnectCalendar, listCalendars, syncCalendarNow } from '../../features/calendars/calendars.js';
+import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { CalendarConnection, CalendarParams, ConnectCalendarBody } from '../schemas/calendars.js';
 import { PageOf, PageQuery, ProviderParams, problems, Security } from '../schemas/common.js';

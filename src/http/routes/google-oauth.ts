@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppContext } from '../../app/context.js';
-import { completeGoogleAuthorization } from '../../app/google-oauth.js';
+import type { AppContext } from '../../features/context.js';
+import { completeGoogleAuthorization } from '../../features/calendars/google-oauth.js';
 import { GoogleCallbackQuery, GoogleCallbackResult } from '../schemas/calendars.js';
 import { problems } from '../schemas/common.js';
 

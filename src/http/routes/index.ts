@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../features/context.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { availabilityRoutes } from './availability.js';
 import { bookingRoutes } from './bookings.js';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppContext } from '../../app/context.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../../app/metrics.js';
-import { checkReadiness, notReadyDetail, READY_TIMEOUT_MS } from '../../app/readiness.js';
+import type { AppContext } from '../../features/context.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../platform/metrics/metrics.js';
+import { checkReadiness, notReadyDetail, READY_TIMEOUT_MS } from '../../platform/readiness.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, sendProblem } from '../problem.js';
 import { ProblemSchema, problems } from '../schemas/common.js';
 

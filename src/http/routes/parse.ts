@@ -1,4 +1,4 @@
-import { isSupportedInstant, SUPPORTED_RANGE_MESSAGE } from '../../app/time-range.js';
+import { isSupportedInstant, SUPPORTED_RANGE_MESSAGE } from '../../features/slots/time-range.js';
 import { invalidField } from '../../domain/errors.js';
 import { parseInstant } from '../../domain/zoned-time.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppContext } from '../../app/context.js';
+import type { AppContext } from '../../features/context.js';
 
 export const serviceRoutes = (_ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.get(

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppContext } from '../../app/context.js';
-import { renderSlots, type SlotsView } from '../../app/slots.js';
+import type { AppContext } from '../../features/context.js';
+import { renderSlots, type SlotsView } from '../../features/slots/slots.js';
 import { problems, Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
 import { etagMatches, strongEtag } from '../etag.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { ChangeFeed } from '../../app/change-feed.js';
-import type { AppContext } from '../../app/context.js';
+import type { ChangeFeed } from '../../platform/change-feed/change-feed.js';
+import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { problemOf, sendProblem } from '../problem.js';
 import { problems, Security } from '../schemas/common.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppContext } from '../../app/context.js';
-import { createUser, getMe, getUser, login } from '../../app/users.js';
+import type { AppContext } from '../../features/context.js';
+import { createUser, getMe, getUser, login } from '../../features/identity/users.js';
 import { principalOf } from '../auth.js';
 import { IdParams, problems, Security } from '../schemas/common.js';
 import { CreatedUser, CreateUserBody, LoginBody, LoginResult, User } from '../schemas/users.js';

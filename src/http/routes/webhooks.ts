@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AppContext } from '../../app/context.js';
-import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from '../../app/webhooks.js';
+import type { AppContext } from '../../features/context.js';
+import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from '../../features/webhooks/webhooks.js';
 import { principalOf } from '../auth.js';
 import { IdParams, PageOf, PageQuery, problems, Security } from '../schemas/common.js';
 import { CreatedWebhook, CreateWebhookBody, Webhook, WebhookDelivery } from '../schemas/webhooks.js';

@@ -11,7 +11,7 @@ import { CalendarSourceError, type CalendarProvider, type FetchLimits } from './
  * freebusy.query, bookings out with events.insert / events.delete.
  *
  * The stored (sealed) settings hold the OAuth tokens Google gave at consent
- * (src/app/google-oauth.ts); `client` (this server's OAuth client and Google's
+ * (src/features/calendars/google-oauth.ts); `client` (this server's OAuth client and Google's
  * endpoints) comes from the environment on every call and is never stored.
  *
  * Access tokens live about an hour. A token that is expired (or will be within
@@ -31,7 +31,7 @@ export interface GoogleConfig {
   refreshToken?: string;
   accessToken?: string;
   accessTokenExpiresAt?: number;
-  /** Added by the app when it opens the stored settings (src/app/calendar-sync.ts openConfig); never stored. */
+  /** Added by the app when it opens the stored settings (src/features/calendars/calendar-sync.ts openConfig); never stored. */
   client?: GoogleClientSettings;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { openSecret, sealSecret, SecretUnreadableError } from '../../../src/app/encryption.js';
+import { openSecret, sealSecret, SecretUnreadableError } from '../../../src/platform/crypto/encryption.js';
 
 describe('AES-256-GCM sealing of calendar settings', () => {
   const key = randomBytes(32);

@@ -1,0 +1,59 @@
+import { feedBookings } from '../../db/bookings-repo.js';
+import { ensureFeedToken, findFeedToken } from '../../db/calendar-feeds-repo.js';
+import { AppError } from '../../domain/errors.js';
+import { renderCalendar } from '../../domain/ics.js';
+import type { AppContext, Principal } from '../context.js';
+import { requireProvider, requireProviderAccess } from '../availability/providers.js';
+import { constantTimeEquals, newFeedToken } from '../../platform/crypto/secrets.js';
+
+const FEED_HISTORY_MS = 90 * 24 * 3600 * 1000;
+
+export async function getFeedLink(
+  ctx: AppContext,
+  caller: Principal,
+  providerId: string,
+  baseUrl: string,
+): Promise<{ url: string; token: string }> {
+  await requireProviderAccess(ctx.db, caller, providerId);
+  const token = await ensureFeedToken(ctx.db, providerId, newFeedToken());
+  const url = `${baseUrl}/v1/providers/${encodeURIComponent(providerId)}/calendar.ics?token=${encodeURIComponent(token)}`;
+  return { url, token };
+}
+
+/**
+ * The feed is read by calendar apps that cannot send headers, so the token in
+ * the URL is enough; with an API key instead, the usual provider/admin rule.
+ */
+export async function renderFeed(
+  ctx: AppContext,
+  access: { principal: Principal | null; token: string | undefined },
+  providerId: string,
+): Promise<string> {
+  if (access.principal) {
+    await requireProviderAccess(ctx.db, access.principal, providerId);
+  } else {
+    // An empty ?token= is no token, as an empty ?apiKey= is no key.
+    if (access.token === undefined || access.token === '') throw new AppError('unauthenticated', 'Pass ?token= from calendar-feed, or an API key.');
+    const expected = await findFeedToken(ctx.db, providerId);
+    if (expected === null || !constantTimeEquals(access.token, expected)) {
+      throw new AppError('not_found', 'No calendar feed for this provider and token.');
+    }
+  }
+  const provider = await requireProvider(ctx.db, providerId);
+  const now = ctx.clock.now();
+  const bookings = await feedBookings(ctx.db, providerId, now - FEED_HISTORY_MS);
+  return renderCalendar({
+    name: `${provider.name} bookings`,
+    now,
+    events: bookings.map((b) => ({
+      uid: `${b.id}@booking-engine`,
+      start: b.start,
+      end: b.end,
+      status: b.status === 'confirmed' ? 'CONFIRMED' : 'TENTATIVE',
+      summary: b.status === 'confirmed' ? 'Booking' : 'Booking (held)',
+      ...(b.notes ? { description: b.notes } : {}),
+      created: b.createdAt,
+      lastModified: b.confirmedAt ?? b.createdAt,
+    })),
+  });
+}

@@ -1,0 +1,35 @@
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { Role } from '../db/users-repo.js';
+import type { AppMetrics } from '../platform/metrics/app-metrics.js';
+import type { RedisConnection } from '../platform/redis.js';
+import type { SlotCache } from './slots/slot-cache.js';
+
+/** The app's only source of "now" for rules such as the minimum notice; tests pin it. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface AppContext {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  /** The id of the administrator that ADMIN_API_KEY acts as (set at start). */
+  adminUserId: string;
+  /** This server's Prometheus series (GET /metrics). */
+  metrics: AppMetrics;
+  /** Computed slots by provider version (src/features/slots/slot-cache.ts); absent: every request computes. */
+  slotCache?: SlotCache;
+  /** REDIS_URL's connection; absent or null without it. */
+  redis?: RedisConnection | null;
+}
+
+/** Who is calling: resolved from the API key once per request. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  /** null for the ADMIN_API_KEY from the environment, which is no stored key. */
+  keyId: string | null;
+}

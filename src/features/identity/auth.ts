@@ -1,0 +1,64 @@
+import { findActiveKeyOwner, insertApiKey } from '../../db/api-keys-repo.js';
+import { findFirstAdmin, insertUser } from '../../db/users-repo.js';
+import type { Database, Queryable } from '../../db/database.js';
+import { AppError } from '../../domain/errors.js';
+import type { AppContext, Principal } from '../context.js';
+import { constantTimeEquals, hashApiKey, newApiKey, newId } from '../../platform/crypto/secrets.js';
+
+export async function authenticate(ctx: AppContext, secret: string | undefined): Promise<Principal> {
+  if (!secret) throw new AppError('unauthenticated', 'Send an API key as "Authorization: Bearer <key>" or ?apiKey=.');
+  if (ctx.config.adminApiKey !== null && constantTimeEquals(secret, ctx.config.adminApiKey)) {
+    return { userId: ctx.adminUserId, role: 'admin', keyId: null };
+  }
+  const owner = await findActiveKeyOwner(ctx.db, hashApiKey(secret));
+  if (!owner) throw new AppError('unauthenticated', 'The API key is unknown, expired or revoked.');
+  return owner;
+}
+
+/** Creates and stores a key for a user; the secret is returned here and never again. */
+export async function issueApiKey(
+  db: Queryable,
+  userId: string,
+  options: { name: string | null; expiresAt: Date | null },
+): Promise<{ secret: string; id: string; name: string | null; expiresAt: Date | null; createdAt: Date }> {
+  const secret = newApiKey();
+  const record = await insertApiKey(db, {
+    id: newId('key'),
+    userId,
+    name: options.name,
+    keyHash: hashApiKey(secret),
+    prefix: secret.slice(0, 10),
+    expiresAt: options.expiresAt,
+  });
+  return { secret, id: record.id, name: record.name, expiresAt: record.expiresAt, createdAt: record.createdAt };
+}
+
+/**
+ * Makes sure an administrator exists. With ADMIN_API_KEY set, that key acts as
+ * it. Without one, a first start creates an administrator key and hands it to
+ * `announce` once, so a newcomer can use the API straight after `npm start`.
+ */
+export async function bootstrapAdmin(
+  db: Database,
+  adminApiKey: string | null,
+  announce: (secret: string) => void,
+): Promise<string> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(724101)');
+    const existing = await findFirstAdmin(tx);
+    if (existing) return existing.id;
+    const admin = await insertUser(tx, {
+      id: newId('usr'),
+      name: 'Administrator',
+      email: 'admin@localhost',
+      role: 'admin',
+      timeZone: 'UTC',
+      passwordHash: null,
+    });
+    if (adminApiKey === null) {
+      const key = await issueApiKey(tx, admin.id, { name: 'bootstrap', expiresAt: null });
+      announce(key.secret);
+    }
+    return admin.id;
+  });
+}

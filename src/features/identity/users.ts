@@ -1,0 +1,99 @@
+import { findUserByEmail, findUserById, insertUser, type Role, type UserRecord } from '../../db/users-repo.js';
+import { SQLSTATE, sqlState } from '../../db/database.js';
+import { AppError, invalidField } from '../../domain/errors.js';
+import { issueApiKey } from './auth.js';
+import { requireTimeZone } from '../slots/time-range.js';
+import type { AppContext, Principal } from '../context.js';
+import { hashPassword, newId, verifyPassword } from '../../platform/crypto/secrets.js';
+import { formatInstant } from '../../domain/zoned-time.js';
+
+export interface UserView {
+  id: string;
+  name: string;
+  email?: string;
+  role: Role;
+  timeZone: string;
+  createdAt: string;
+}
+
+export function toUserView(user: UserRecord, withPrivateFields = true): UserView {
+  return {
+    id: user.id,
+    name: user.name,
+    ...(withPrivateFields ? { email: user.email } : {}),
+    role: user.role,
+    timeZone: user.timeZone,
+    createdAt: formatInstant(user.createdAt.getTime()),
+  };
+}
+
+export interface CreateUserInput {
+  name: string;
+  email: string;
+  role: 'provider' | 'client';
+  timeZone?: string;
+  password?: string;
+}
+
+export async function createUser(
+  ctx: AppContext,
+  caller: Principal | null,
+  input: CreateUserInput,
+): Promise<{ user: UserView; apiKey: string }> {
+  if (caller?.role !== 'admin') {
+    if (!ctx.config.openSignup) {
+      throw caller
+        ? new AppError('forbidden', 'Only an administrator can create users.')
+        : new AppError('unauthenticated', 'An administrator key is required to create users (sign-up is closed).');
+    }
+    if (input.role !== 'client') throw new AppError('forbidden', 'Open sign-up creates clients only.');
+  }
+  if (input.name.trim() === '') throw invalidField('body/name', 'must not be blank');
+  const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? 'UTC');
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const user = await insertUser(tx, {
+        id: newId('usr'),
+        name: input.name.trim(),
+        email: input.email.trim(),
+        role: input.role,
+        timeZone,
+        passwordHash,
+      });
+      const key = await issueApiKey(tx, user.id, { name: 'default', expiresAt: null });
+      return { user: toUserView(user), apiKey: key.secret };
+    });
+  } catch (error) {
+    if (sqlState(error) === SQLSTATE.uniqueViolation) {
+      throw new AppError('email_taken', `A user with the email "${input.email}" already exists.`);
+    }
+    throw error;
+  }
+}
+
+export async function login(
+  ctx: AppContext,
+  input: { email: string; password: string },
+): Promise<{ apiKey: string; expiresAt: string }> {
+  const user = await findUserByEmail(ctx.db, input.email.trim());
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? null);
+  if (!user || !ok) throw new AppError('unauthenticated', 'The email and password do not match.');
+  const expiresAt = new Date(ctx.clock.now() + ctx.config.loginKeyTtlSeconds * 1000);
+  const key = await issueApiKey(ctx.db, user.id, { name: 'login', expiresAt });
+  return { apiKey: key.secret, expiresAt: formatInstant(expiresAt.getTime()) };
+}
+
+export async function getMe(ctx: AppContext, caller: Principal): Promise<UserView> {
+  const user = await findUserById(ctx.db, caller.userId);
+  if (!user) throw new AppError('unauthenticated', 'The key belongs to a user that no longer exists.');
+  return toUserView(user);
+}
+
+/** Self and admin see everything; anyone with a key sees a provider's public fields; the rest is a 404. */
+export async function getUser(ctx: AppContext, caller: Principal, id: string): Promise<UserView> {
+  const user = await findUserById(ctx.db, id);
+  if (user && (caller.role === 'admin' || caller.userId === user.id)) return toUserView(user);
+  if (user && user.role === 'provider') return toUserView(user, false);
+  throw new AppError('not_found', `No user with id "${id}".`);
+}

@@ -1,0 +1,220 @@
+import type { Queryable } from '../../db/database.js';
+
+/** One availability change as the live stream reports it. */
+export interface AvailabilityChange {
+  providerId: string;
+  version: number;
+}
+
+export type ChangeListener = (change: AvailabilityChange) => void;
+
+/**
+ * Where the live stream learns of availability changes made by any server
+ * process. `EventFeed` (below) tails the events outbox; with REDIS_URL,
+ * `RedisChangeFeed` (redis-change-feed.ts) has one process tail it and fan
+ * out through pub/sub.
+ */
+export interface ChangeFeed {
+  /** Calls listener for every later change of one of these providers; returns the unsubscribe. */
+  subscribe(providerIds: Iterable<string>, listener: ChangeListener): () => void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Listeners by provider id. A listener that throws is reported to onError
+ * and does not stop the others.
+ */
+export class ChangeListeners {
+  private readonly byProvider = new Map<string, Set<ChangeListener>>();
+
+  constructor(private readonly onError?: (error: unknown) => void) {}
+
+  /** `onLast` runs for each provider whose last listener leaves. */
+  subscribe(providerIds: Iterable<string>, listener: ChangeListener, onLast?: (providerId: string) => void): () => void {
+    const ids = [...new Set(providerIds)];
+    for (const id of ids) {
+      let set = this.byProvider.get(id);
+      if (!set) this.byProvider.set(id, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const id of ids) {
+        const set = this.byProvider.get(id);
+        if (!set) continue;
+        set.delete(listener);
+        if (set.size > 0) continue;
+        this.byProvider.delete(id);
+        onLast?.(id);
+      }
+    };
+  }
+
+  has(providerId: string): boolean {
+    return this.byProvider.has(providerId);
+  }
+
+  dispatch(change: AvailabilityChange): void {
+    const set = this.byProvider.get(change.providerId);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.onError?.(error);
+      }
+    }
+  }
+}
+
+export interface EventFeedOptions {
+  pollMs?: number;
+  /** Rows read per query; a poll pages on until a short page. */
+  batch?: number;
+  /** How far behind the newest seen created_at each poll looks again (see below). */
+  lookbackMs?: number;
+  onError?: (error: unknown) => void;
+  /** Also called with every change, whoever listens (the Redis feed publishes or gates them). */
+  onChange?: ChangeListener;
+  /**
+   * Dispatch the window that already exists at start instead of only marking
+   * it seen: a feed taking over from another (a new leader, a fallback after
+   * a Redis outage) re-delivers what the other may have missed. The receiver
+   * drops what it already has (see VersionGate).
+   */
+  replayOnStart?: boolean;
+}
+
+interface Row {
+  id: string;
+  provider_id: string;
+  version: number;
+  created_at: string;
+  at_ms: number;
+}
+
+/**
+ * Tails the `events` table for availability.changed and dispatches to this
+ * process's subscribers. Works on the embedded database and PostgreSQL alike.
+ *
+ * Ordering: event ids are random text and created_at is now(), i.e. the
+ * writing transaction's START time, so neither follows commit order: a
+ * transaction that started earlier can commit after rows with a later
+ * created_at were already read. So each poll re-reads a window of
+ * `lookbackMs` (default 10 s) behind the newest created_at seen and dedupes by
+ * event id (a set pruned to that window). A change is missed only if its
+ * transaction ran longer than the window between start and commit; booking
+ * and availability transactions are short (milliseconds). created_at comes
+ * from the database's clock, so processes with skewed clocks agree.
+ *
+ * At start the window that already exists is read and marked seen without
+ * being dispatched (unless replayOnStart): subscribers see changes from boot on.
+ */
+export class EventFeed implements ChangeFeed {
+  private readonly listeners: ChangeListeners;
+  private readonly seen = new Map<string, number>(); // event id -> created_at ms
+  private highWater: string | null = null; // newest created_at seen, as the database's text (microseconds kept)
+  private highWaterMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly pollMs: number;
+  private readonly batch: number;
+  private readonly lookbackMs: number;
+  /** Date.now() of the last poll that completed (a leader only vouches for the feed while it polls). */
+  lastPollAt = 0;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly options: EventFeedOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 250;
+    this.batch = options.batch ?? 500;
+    this.lookbackMs = options.lookbackMs ?? 10_000;
+    this.listeners = new ChangeListeners(options.onError);
+  }
+
+  async start(): Promise<void> {
+    const { rows } = await this.db.query<{ now: string; now_ms: number }>(
+      `SELECT now()::text AS now, (extract(epoch FROM now()) * 1000)::float8 AS now_ms`,
+    );
+    this.highWater = rows[0]!.now;
+    this.highWaterMs = Number(rows[0]!.now_ms);
+    await this.poll(this.options.replayOnStart ?? false);
+    this.schedule();
+  }
+
+  subscribe(providerIds: Iterable<string>, listener: ChangeListener): () => void {
+    return this.listeners.subscribe(providerIds, listener);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => {});
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.poll(true)
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          this.running = null;
+          this.schedule();
+        });
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  /** One round: pages through the window behind the high-water mark. */
+  private async poll(dispatch: boolean): Promise<void> {
+    if (this.highWater === null) return;
+    // Keyset pages over (created_at, id) from the window's start.
+    let after: { at: string; id: string } | null = null;
+    const from = this.highWater;
+    for (let page = 0; page < 100 && !this.stopped; page++) {
+      const result: { rows: Row[] } = await this.db.query<Row>(
+        `SELECT id, provider_id, (data->>'version')::int AS version, created_at::text AS created_at,
+                (extract(epoch FROM created_at) * 1000)::float8 AS at_ms
+           FROM events
+          WHERE type = 'availability.changed'
+            AND created_at >= $1::timestamptz - make_interval(secs => $2::double precision / 1000)
+            AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::text))
+          ORDER BY created_at, id
+          LIMIT $5`,
+        [from, this.lookbackMs, after?.at ?? null, after?.id ?? null, this.batch],
+      );
+      const rows = result.rows;
+      for (const row of rows) {
+        const at = Number(row.at_ms);
+        if (!this.seen.has(row.id)) {
+          this.seen.set(row.id, at);
+          if (dispatch) this.dispatch({ providerId: row.provider_id, version: Number(row.version) });
+        }
+        if (at > this.highWaterMs) {
+          this.highWaterMs = at;
+          this.highWater = row.created_at;
+        }
+      }
+      const last: Row | undefined = rows[rows.length - 1];
+      if (rows.length < this.batch || !last) break;
+      after = { at: last.created_at, id: last.id };
+    }
+    // Forget ids that fell out of the window: they will not be read again.
+    const floor = this.highWaterMs - this.lookbackMs - 1_000;
+    for (const [id, at] of this.seen) if (at < floor) this.seen.delete(id);
+    this.lastPollAt = Date.now();
+  }
+
+  private dispatch(change: AvailabilityChange): void {
+    if (this.options.onChange) {
+      try {
+        this.options.onChange(change);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+    this.listeners.dispatch(change);
+  }
+}
