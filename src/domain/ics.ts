@@ -12,6 +12,8 @@ export interface IcsEvent {
   description?: string;
   created: number;
   lastModified: number;
+  /** RFC 5545 SEQUENCE: raised each time the event moves, so calendar apps take the newer one. */
+  sequence?: number;
 }
 
 /** 20270301T090000Z */
@@ -54,6 +56,7 @@ function eventLines(e: IcsEvent, stamp: string): string[] {
     `DTSTART:${icsUtc(e.start)}`,
     `DTEND:${icsUtc(e.end)}`,
     `STATUS:${e.status}`,
+    ...(e.sequence ? [`SEQUENCE:${e.sequence}`] : []),
     `SUMMARY:${escapeText(e.summary)}`,
     ...(e.description ? [`DESCRIPTION:${escapeText(e.description)}`] : []),
     `CREATED:${icsUtc(e.created)}`,

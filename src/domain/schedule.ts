@@ -1,5 +1,7 @@
 // Rule expansion: weekly wall-clock windows and per-date overrides (local rules) become
 // instants, united with one-off windows, minus time off.
+import { isClosedOn } from './closures.js';
+import type { Closure } from './closures.js';
 import { intersectIntervals, normalizeIntervals, subtractIntervals, unionIntervals } from './intervals.js';
 import type { Interval } from './intervals.js';
 import { addDays, instantToLocalDate, localToInstant, parseClockTime, weekdayOf } from './zoned-time.js';
@@ -28,6 +30,8 @@ export interface AvailabilityRules {
   overrides: readonly DateOverride[];
   oneOff: readonly Interval[];
   timeOff: readonly Interval[];
+  /** Closed local dates (schedule zone): their weekly windows count as a day off. */
+  closures?: readonly Closure[];
 }
 
 /** null when valid, else a message for humans. */
@@ -64,7 +68,10 @@ export function expandWindowOnDate(zone: string, date: LocalDate, w: ClockWindow
  * one day before the range's first local date (its overnight windows reach into the range)
  * to one day after its last. Overrides may use another zone, which can shift a date by up to
  * 26 hours, so they are expanded over a wider span of dates; the weekly windows of a date
- * that has an override are skipped.
+ * that has an override are skipped. So are those of a closed date (a holiday), but an
+ * override on it still counts: a provider who chose to work on a holiday can. A weekly
+ * window belongs to the date it starts on, so Sunday 22:00-06:00 still reaches into a
+ * closed Monday, and a closed Sunday's overnight window is gone on Monday morning too.
  */
 export function effectiveAvailability(rules: AvailabilityRules, range: Interval): Interval[] {
   if (!(range.end > range.start)) return [];
@@ -80,6 +87,7 @@ export function effectiveAvailability(rules: AvailabilityRules, range: Interval)
   // 'YYYY-MM-DD' strings compare like the dates they name.
   for (let date = firstDate; date <= lastDate; date = addDays(date, 1)) {
     if (overridden.has(date)) continue;
+    if (rules.closures !== undefined && isClosedOn(rules.closures, date)) continue;
     for (const w of weeklyByDay.get(weekdayOf(date)) ?? []) pieces.push(expandWindowOnDate(zone, date, w));
   }
   const overrideFrom = addDays(firstDate, -2);
