@@ -6,8 +6,12 @@ export interface BookingRecord {
   id: string;
   providerId: string;
   clientId: string;
+  eventTypeId: string | null;
   start: number;
   end: number;
+  /** [start - bufferBefore, end + bufferAfter): the provider's time this booking takes. */
+  blockedStart: number;
+  blockedEnd: number;
   /** Already the effective status: a held row past expires_at reads 'expired'. */
   status: BookingStatus;
   expiresAt: number;
@@ -16,16 +20,30 @@ export interface BookingRecord {
   createdAt: number;
   confirmedAt: number | null;
   cancelledAt: number | null;
+  cancelledBy: 'client' | 'host' | 'admin' | null;
+  answers: Record<string, unknown> | null;
+  decidedAt: number | null;
+  declineReason: string | null;
+  rescheduledAt: number | null;
+  previousStart: number | null;
+  previousEnd: number | null;
+  rescheduleReason: string | null;
+  /** iCalendar SEQUENCE: raised each time the booking moves. */
+  sequence: number;
 }
 
 // The lazy expiry, by the database clock, in every read: one truth for all processes.
-const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired' ELSE status END`;
-const COLUMNS = `id, provider_id, client_id, start_at, end_at, ${EFFECTIVE_STATUS} AS status, expires_at, notes,
-  cancel_reason, created_at, confirmed_at, cancelled_at`;
-/** Held-and-unexpired or confirmed: the rows that occupy time. `alias` qualifies the columns. */
+// A hold lapses at expires_at; a request awaiting approval lapses when it would have started.
+const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired'
+  WHEN status = 'pending' AND start_at <= now() THEN 'expired' ELSE status END`;
+const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+  ${EFFECTIVE_STATUS} AS status, expires_at, notes, cancel_reason, created_at, confirmed_at, cancelled_at,
+  cancelled_by, answers, decided_at, decline_reason, rescheduled_at, previous_start, previous_end, reschedule_reason, sequence`;
+/** Held-and-unexpired, pending-and-not-started, or confirmed: the rows that occupy time. `alias` qualifies the columns. */
 export function liveCondition(alias?: string): string {
   const c = alias ? `${alias}.` : '';
-  return `(${c}status = 'confirmed' OR (${c}status = 'held' AND ${c}expires_at > now()))`;
+  return `(${c}status = 'confirmed' OR (${c}status = 'held' AND ${c}expires_at > now())
+    OR (${c}status = 'pending' AND ${c}start_at > now()))`;
 }
 const LIVE = liveCondition();
 
@@ -33,8 +51,11 @@ interface BookingRow {
   id: string;
   provider_id: string;
   client_id: string;
+  event_type_id: string | null;
   start_at: Date;
   end_at: Date;
+  blocked_start: Date;
+  blocked_end: Date;
   status: BookingStatus;
   expires_at: Date;
   notes: string | null;
@@ -42,6 +63,15 @@ interface BookingRow {
   created_at: Date;
   confirmed_at: Date | null;
   cancelled_at: Date | null;
+  cancelled_by: BookingRecord['cancelledBy'];
+  answers: Record<string, unknown> | null;
+  decided_at: Date | null;
+  decline_reason: string | null;
+  rescheduled_at: Date | null;
+  previous_start: Date | null;
+  previous_end: Date | null;
+  reschedule_reason: string | null;
+  sequence: number;
 }
 
 function toRecord(r: BookingRow): BookingRecord {
@@ -49,8 +79,11 @@ function toRecord(r: BookingRow): BookingRecord {
     id: r.id,
     providerId: r.provider_id,
     clientId: r.client_id,
+    eventTypeId: r.event_type_id,
     start: r.start_at.getTime(),
     end: r.end_at.getTime(),
+    blockedStart: r.blocked_start.getTime(),
+    blockedEnd: r.blocked_end.getTime(),
     status: r.status,
     expiresAt: r.expires_at.getTime(),
     notes: r.notes,
@@ -58,19 +91,30 @@ function toRecord(r: BookingRow): BookingRecord {
     createdAt: r.created_at.getTime(),
     confirmedAt: r.confirmed_at?.getTime() ?? null,
     cancelledAt: r.cancelled_at?.getTime() ?? null,
+    cancelledBy: r.cancelled_by,
+    answers: r.answers,
+    decidedAt: r.decided_at?.getTime() ?? null,
+    declineReason: r.decline_reason,
+    rescheduledAt: r.rescheduled_at?.getTime() ?? null,
+    previousStart: r.previous_start?.getTime() ?? null,
+    previousEnd: r.previous_end?.getTime() ?? null,
+    rescheduleReason: r.reschedule_reason,
+    sequence: Number(r.sequence),
   };
 }
 
 /**
- * Marks expired the provider's lapsed holds that overlap the new time, in the
+ * Marks expired the provider's lapsed holds (and requests for approval whose
+ * start has passed) whose blocked ranges overlap `range` (a blocked range), in the
  * inserting transaction, so the exclusion constraint (which only sees stored
  * statuses) lets the new hold take their place.
  */
 export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
     `UPDATE bookings SET status = 'expired'
-      WHERE provider_id = $1 AND status = 'held' AND expires_at <= now()
-        AND tstzrange(start_at, end_at, '[)') && tstzrange($2, $3, '[)')
+      WHERE provider_id = $1
+        AND ((status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now()))
+        AND tstzrange(blocked_start, blocked_end, '[)') && tstzrange($2, $3, '[)')
       RETURNING ${COLUMNS}`,
     [providerId, new Date(range.start), new Date(range.end)],
   );
@@ -90,17 +134,69 @@ export async function liveHoldsOfClient(q: Queryable, clientId: string): Promise
   return { count: rows[0]?.n ?? 0, secondsToFirstExpiry: rows[0]?.wait ?? null };
 }
 
-export async function insertHold(
-  q: Queryable,
-  b: { id: string; providerId: string; clientId: string; start: number; end: number; notes: string | null; ttlSeconds: number },
-): Promise<BookingRecord> {
+export type NewHold = Pick<
+  BookingRecord,
+  'id' | 'providerId' | 'clientId' | 'eventTypeId' | 'start' | 'end' | 'blockedStart' | 'blockedEnd' | 'notes' | 'answers'
+> & { ttlSeconds: number };
+
+export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecord> {
   const { rows } = await q.query<BookingRow>(
-    `INSERT INTO bookings (id, provider_id, client_id, start_at, end_at, status, expires_at, notes)
-     VALUES ($1, $2, $3, $4, $5, 'held', now() + make_interval(secs => $6), $7)
+    `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+                           status, expires_at, notes, answers)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11)
      RETURNING ${COLUMNS}`,
-    [b.id, b.providerId, b.clientId, new Date(b.start), new Date(b.end), b.ttlSeconds, b.notes],
+    [
+      b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
+      new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
+      b.answers === null ? null : JSON.stringify(b.answers),
+    ],
   );
   return toRecord(rows[0]!);
+}
+
+/**
+ * Moves a booking in place (same row, same id): the exclusion constraint judges
+ * the new blocked range against every other live booking in this statement, so
+ * the old time is freed and the new one taken in one step.
+ */
+export async function moveBooking(
+  q: Queryable,
+  id: string,
+  to: { start: number; end: number; blockedStart: number; blockedEnd: number; status: BookingStatus; reason: string | null },
+): Promise<BookingRecord> {
+  const { rows } = await q.query<BookingRow>(
+    `UPDATE bookings SET previous_start = start_at, previous_end = end_at, start_at = $2, end_at = $3,
+            blocked_start = $4, blocked_end = $5, status = $6, rescheduled_at = now(), reschedule_reason = $7,
+            sequence = sequence + 1, confirmed_at = CASE WHEN $6 = 'confirmed' THEN confirmed_at END
+      WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, new Date(to.start), new Date(to.end), new Date(to.blockedStart), new Date(to.blockedEnd), to.status, to.reason],
+  );
+  return toRecord(rows[0]!);
+}
+
+export async function markPending(q: Queryable, id: string): Promise<BookingRecord> {
+  const { rows } = await q.query<BookingRow>(
+    `UPDATE bookings SET status = 'pending', confirmed_at = NULL WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return toRecord(rows[0]!);
+}
+
+/** The host's answer to a request for approval; only a row still pending (and not started) changes. */
+export async function markDecided(
+  q: Queryable,
+  id: string,
+  decision: { to: 'confirmed' } | { to: 'declined'; reason: string | null },
+): Promise<BookingRecord | null> {
+  const { rows } = await q.query<BookingRow>(
+    decision.to === 'confirmed'
+      ? `UPDATE bookings SET status = 'confirmed', confirmed_at = now(), decided_at = now()
+          WHERE id = $1 AND status = 'pending' AND start_at > now() RETURNING ${COLUMNS}`
+      : `UPDATE bookings SET status = 'declined', decided_at = now(), decline_reason = $2
+          WHERE id = $1 AND status = 'pending' AND start_at > now() RETURNING ${COLUMNS}`,
+    decision.to === 'confirmed' ? [id] : [id, decision.reason],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
 }
 
 export async function findBooking(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<BookingRecord | null> {
@@ -119,10 +215,16 @@ export async function markConfirmed(q: Queryable, id: string): Promise<BookingRe
   return toRecord(rows[0]!);
 }
 
-export async function markCancelled(q: Queryable, id: string, reason: string | null): Promise<BookingRecord> {
+export async function markCancelled(
+  q: Queryable,
+  id: string,
+  reason: string | null,
+  by: NonNullable<BookingRecord['cancelledBy']>,
+): Promise<BookingRecord> {
   const { rows } = await q.query<BookingRow>(
-    `UPDATE bookings SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, reason],
+    `UPDATE bookings SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2, cancelled_by = $3
+      WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, reason, by],
   );
   return toRecord(rows[0]!);
 }
@@ -159,10 +261,15 @@ export async function listBookings(q: Queryable, f: BookingFilter): Promise<Book
   return rows.map(toRecord);
 }
 
-/** The sweeper: writes 'expired' on lapsed holds; returns them, how many, and the providers whose slots changed. */
+/**
+ * The sweeper: writes 'expired' on lapsed holds and on requests for approval
+ * whose start has passed; returns them, how many, and the providers whose slots changed.
+ */
 export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; providerIds: string[]; expired: BookingRecord[] }> {
   const { rows } = await q.query<BookingRow>(
-    `UPDATE bookings SET status = 'expired' WHERE status = 'held' AND expires_at <= now() RETURNING ${COLUMNS}`,
+    `UPDATE bookings SET status = 'expired'
+      WHERE (status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now())
+      RETURNING ${COLUMNS}`,
   );
   return { holds: rows.length, providerIds: [...new Set(rows.map((r) => r.provider_id))], expired: rows.map(toRecord) };
 }
@@ -174,4 +281,19 @@ export async function feedBookings(q: Queryable, providerId: string, sinceMs: nu
     [providerId, new Date(sinceMs)],
   );
   return rows.map(toRecord);
+}
+
+/** Starts of the live bookings of one type and host starting in [from, to): what per-day/week/month limits count. */
+export async function listLiveStartsOfType(
+  q: Queryable,
+  f: { eventTypeId: string; providerId: string; from: number; to: number; excludeBookingId: string | null },
+): Promise<number[]> {
+  const { rows } = await q.query<{ s: number }>(
+    `SELECT (extract(epoch FROM start_at) * 1000)::float8 AS s FROM bookings
+      WHERE event_type_id = $1 AND provider_id = $2 AND start_at >= $3 AND start_at < $4 AND ${LIVE}
+        AND ($5::text IS NULL OR id <> $5)
+      ORDER BY start_at`,
+    [f.eventTypeId, f.providerId, new Date(f.from), new Date(f.to), f.excludeBookingId],
+  );
+  return rows.map((r) => Number(r.s));
 }

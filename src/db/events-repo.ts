@@ -7,6 +7,9 @@ export const EVENT_TYPES = [
   'booking.confirmed',
   'booking.cancelled',
   'booking.expired',
+  'booking.pending',
+  'booking.declined',
+  'booking.rescheduled',
   'availability.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,4 +1,5 @@
 import type { Interval } from '../domain/intervals.js';
+import type { Closure } from '../domain/closures.js';
 import type { DateOverride, WeeklyWindow } from '../domain/schedule.js';
 import { liveCondition } from './bookings-repo.js';
 import type { Queryable } from './database.js';
@@ -11,8 +12,10 @@ export interface SlotInputs {
   overrides: DateOverride[];
   oneOff: Interval[];
   timeOff: Interval[];
-  /** Live bookings overlapping the range (empty unless asked for). */
+  /** Blocked ranges (with buffers) of live bookings overlapping the range (empty unless asked for). */
   busy: Interval[];
+  /** Closed dates that apply to this provider (its own and everyone's). */
+  closures: Closure[];
   /** Busy time from the provider's connected calendars overlapping the range (always read). */
   calendarBusy: Interval[];
   /** The provider's availability version these inputs belong to (read in the same statement). */
@@ -50,8 +53,10 @@ const SQL = `
 SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly, u.availability_version AS version,
   (extract(epoch FROM now()) * 1000)::float8 AS db_now,
   CASE WHEN $6::boolean THEN (
-    SELECT (extract(epoch FROM min(x.expires_at)) * 1000)::float8 FROM bookings x
-     WHERE x.provider_id = u.id AND x.start_at < $3 AND x.end_at > $2 AND x.status = 'held' AND x.expires_at > now())
+    SELECT (extract(epoch FROM min(CASE WHEN x.status = 'held' THEN x.expires_at ELSE x.start_at END)) * 1000)::float8
+      FROM bookings x
+     WHERE x.provider_id = u.id AND x.blocked_start < $3 AND x.blocked_end > $2
+       AND ((x.status = 'held' AND x.expires_at > now()) OR (x.status = 'pending' AND x.start_at > now())))
   END AS holds_lapse_at,
   (SELECT coalesce(json_agg(json_build_object(
             'date', to_char(o.local_date, 'YYYY-MM-DD'), 'timeZone', o.time_zone, 'windows', o.windows
@@ -60,8 +65,10 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
     WHERE o.provider_id = u.id AND o.local_date BETWEEN $4::date AND $5::date) AS overrides,
   ${intervalsOf('availability_windows', 'start_at', 'end_at')} AS one_off,
   ${intervalsOf('time_off', 'start_at', 'end_at')} AS time_off,
-  CASE WHEN $6::boolean THEN ${intervalsOf('bookings', 'start_at', 'end_at', `AND ${liveCondition('x')}`)}
+  CASE WHEN $6::boolean THEN ${intervalsOf('bookings', 'blocked_start', 'blocked_end', `AND ${liveCondition('x')}`)}
        ELSE '[]'::json END AS busy,
+  (SELECT coalesce(json_agg(json_build_object('date', to_char(c.local_date, 'YYYY-MM-DD'), 'recurrence', c.recurrence)), '[]'::json)
+     FROM closures c WHERE c.provider_ids IS NULL OR u.id = ANY (c.provider_ids)) AS closures,
   ${intervalsOf('calendar_busy', 'start_at', 'end_at')} AS calendar_busy
 FROM users u LEFT JOIN schedules s ON s.provider_id = u.id
 WHERE u.id = $1`;
@@ -86,6 +93,7 @@ export async function loadSlotInputs(
     one_off: Pair[];
     time_off: Pair[];
     busy: Pair[];
+    closures: Closure[];
     calendar_busy: Pair[];
     version: number;
     db_now: number;
@@ -107,6 +115,7 @@ export async function loadSlotInputs(
     oneOff: toIntervals(row.one_off),
     timeOff: toIntervals(row.time_off),
     busy: toIntervals(row.busy),
+    closures: row.closures,
     calendarBusy: toIntervals(row.calendar_busy),
     version: Number(row.version),
     holdsLapseAt: row.holds_lapse_at === null ? null : Number(row.holds_lapse_at),

@@ -34,9 +34,11 @@ export async function loadProviderAvailability(
   q: Queryable,
   providerId: string,
   range: Interval,
-  options: { busy: boolean },
+  options: { busy: boolean; marginMs?: number },
 ): Promise<ProviderAvailability> {
-  const inputs = await loadSlotInputs(q, providerId, range, options);
+  // The margin widens what is read (bookings whose blocked ranges reach a slot's buffers), not the answer's range.
+  const margin = options.marginMs ?? 0;
+  const inputs = await loadSlotInputs(q, providerId, { start: range.start - margin, end: range.end + margin }, options);
   if (!inputs || inputs.provider.role !== 'provider') {
     throw noProvider(providerId);
   }
@@ -49,6 +51,7 @@ export async function loadProviderAvailability(
       overrides: inputs.overrides,
       oneOff: inputs.oneOff,
       timeOff: inputs.timeOff,
+      closures: inputs.closures,
     },
     busy: inputs.busy,
     calendarBusy: inputs.calendarBusy,
@@ -72,7 +75,7 @@ export async function loadForQueryRange(
   providerId: string,
   query: { from: string; to: string },
   zone: string | undefined,
-  options: { busy: boolean },
+  options: { busy: boolean; marginMs?: number },
 ): Promise<ProviderAvailability & { range: Interval }> {
   if (zone !== undefined || (!isLocalDate(query.from) && !isLocalDate(query.to))) {
     const range = parseRange(query.from, query.to, zone ?? 'UTC');

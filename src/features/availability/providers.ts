@@ -2,6 +2,7 @@ import { findSchedule } from '../../db/availability-repo.js';
 import type { Queryable } from '../../db/database.js';
 import { findUserById, type UserRecord } from '../../db/users-repo.js';
 import { AppError } from '../../domain/errors.js';
+import { requireAccess } from '../access/policy.js';
 import type { Principal } from '../context.js';
 
 /** The provider, or a 404 (also for users that exist but are not providers). */
@@ -19,9 +20,7 @@ export async function requireProviderAccess(q: Queryable, caller: Principal, pro
 }
 
 export function assertProviderAccess(caller: Principal, providerId: string): void {
-  if (caller.role !== 'admin' && caller.userId !== providerId) {
-    throw new AppError('forbidden', 'Only the provider itself or an administrator may do this.');
-  }
+  requireAccess(caller, { on: 'provider', action: 'manage', providerId });
 }
 
 /** The zone local dates and times of this provider are read in: its schedule's, then its own. */

@@ -1,4 +1,5 @@
-import { feedBookings } from '../../db/bookings-repo.js';
+import { feedBookings, type BookingRecord } from '../../db/bookings-repo.js';
+import { findEventTypeEvenDeleted, type EventTypeRecord } from '../../db/event-types-repo.js';
 import { ensureFeedToken, findFeedToken } from '../../db/calendar-feeds-repo.js';
 import { AppError } from '../../domain/errors.js';
 import { renderCalendar } from '../../domain/ics.js';
@@ -42,18 +43,43 @@ export async function renderFeed(
   const provider = await requireProvider(ctx.db, providerId);
   const now = ctx.clock.now();
   const bookings = await feedBookings(ctx.db, providerId, now - FEED_HISTORY_MS);
+  const types = await eventTypesOf(ctx, bookings);
   return renderCalendar({
     name: `${provider.name} bookings`,
     now,
-    events: bookings.map((b) => ({
-      uid: `${b.id}@booking-engine`,
-      start: b.start,
-      end: b.end,
-      status: b.status === 'confirmed' ? 'CONFIRMED' : 'TENTATIVE',
-      summary: b.status === 'confirmed' ? 'Booking' : 'Booking (held)',
-      ...(b.notes ? { description: b.notes } : {}),
-      created: b.createdAt,
-      lastModified: b.confirmedAt ?? b.createdAt,
-    })),
+    events: bookings.map((b) => {
+      const type = b.eventTypeId === null ? undefined : types.get(b.eventTypeId);
+      const description = describeForHost(b, type);
+      const title = type?.spec.title ?? 'Booking';
+      return {
+        uid: `${b.id}@booking-engine`,
+        start: b.start,
+        end: b.end,
+        status: b.status === 'confirmed' ? 'CONFIRMED' : 'TENTATIVE',
+        summary: b.status === 'confirmed' ? title : `${title} (${b.status === 'pending' ? 'awaiting approval' : 'held'})`,
+        ...(description ? { description } : {}),
+        created: b.createdAt,
+        lastModified: Math.max(b.confirmedAt ?? b.createdAt, b.rescheduledAt ?? 0),
+        sequence: b.sequence,
+      };
+    }),
   });
+}
+
+async function eventTypesOf(ctx: AppContext, bookings: readonly BookingRecord[]): Promise<Map<string, EventTypeRecord>> {
+  const ids = [...new Set(bookings.map((b) => b.eventTypeId).filter((id): id is string => id !== null))];
+  const found = await Promise.all(ids.map((id) => findEventTypeEvenDeleted(ctx.db, id)));
+  return new Map(found.filter((t): t is EventTypeRecord => t !== null).map((t) => [t.id, t]));
+}
+
+/** What the host reads in the event: the answers under their questions' labels, then the client's notes. */
+function describeForHost(b: BookingRecord, type: EventTypeRecord | undefined): string {
+  const lines: string[] = [];
+  for (const q of type?.spec.questions ?? []) {
+    const answer = b.answers?.[q.id];
+    if (answer === undefined || answer === null || answer === '') continue;
+    lines.push(`${q.label}: ${Array.isArray(answer) ? answer.join(', ') : String(answer)}`);
+  }
+  if (b.notes) lines.push(lines.length > 0 ? `Notes: ${b.notes}` : b.notes);
+  return lines.join('\n');
 }

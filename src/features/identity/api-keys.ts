@@ -2,6 +2,7 @@ import { findKeyById, listActiveKeys, revokeKey, type ApiKeyRecord } from '../..
 import { AppError, invalidField } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/zoned-time.js';
 import { issueApiKey } from './auth.js';
+import { can } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 
@@ -61,7 +62,7 @@ export async function listApiKeys(
 /** The owner (or an admin) revokes a key; it stops working on the next request. */
 export async function deleteApiKey(ctx: AppContext, caller: Principal, id: string): Promise<void> {
   const key = await findKeyById(ctx.db, id);
-  if (!key || key.revokedAt !== null || (key.userId !== caller.userId && caller.role !== 'admin')) {
+  if (!key || key.revokedAt !== null || !can(caller, { on: 'apiKey', action: 'revoke', ownerId: key.userId })) {
     throw new AppError('not_found', `No API key with id "${id}".`);
   }
   await revokeKey(ctx.db, id);

@@ -14,6 +14,7 @@ import {
 import { AppError, invalidField } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/zoned-time.js';
 import { isForbiddenAddress } from '../../integrations/calendars/ip-ranges.js';
+import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { openSecret, sealSecret } from '../../platform/crypto/encryption.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
@@ -124,7 +125,8 @@ export async function createWebhook(
 
 async function visibleWebhook(ctx: AppContext, caller: Principal, id: string): Promise<WebhookRecord> {
   const w = await findWebhook(ctx.db, id);
-  if (!w || (caller.role !== 'admin' && w.ownerId !== caller.userId)) throw new AppError('not_found', `No webhook with id "${id}".`);
+  if (!w) throw new AppError('not_found', `No webhook with id "${id}".`);
+  requireAccess(caller, { on: 'webhook', action: 'read', ownerId: w.ownerId }, id);
   return w;
 }
 

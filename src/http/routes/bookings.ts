@@ -1,8 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { cancelBooking, confirmBooking, getBooking, holdBooking, listBookings } from '../../features/bookings/bookings.js';
+import { getBooking, holdBooking, listBookings } from '../../features/bookings/bookings.js';
+import { holdEventTypeBooking } from '../../features/bookings/event-type-hold.js';
+import { cancelBooking, confirmBooking, decideBooking } from '../../features/bookings/lifecycle.js';
+import { rescheduleBooking } from '../../features/bookings/reschedule.js';
+import { invalidField } from '../../domain/errors.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
-import { Booking, BookingListQuery, CancelBody, HoldBody } from '../schemas/bookings.js';
+import { Booking, BookingListQuery, CancelBody, DeclineBody, HoldBody, RescheduleBody } from '../schemas/bookings.js';
 import { IdParams, PageOf, problems, Security } from '../schemas/common.js';
 import { Type } from 'typebox';
 import { instantField } from './parse.js';
@@ -17,13 +21,24 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings', {
     config: auth,
     schema: {
-      summary: 'Hold a slot (30 minutes unless confirmed)',
+      summary: 'Hold a slot of a provider (v1) or of an event type (30 minutes unless confirmed)',
       tags, security: Security, headers: IdempotencyHeaders, body: HoldBody,
       response: { 201: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
-    const { start, ...rest } = request.body;
-    const booking = await holdBooking(ctx, principalOf(request), { ...rest, start: instantField('body/start', start) });
+    const { start, eventTypeId, providerId, answers, ...rest } = request.body;
+    const caller = principalOf(request);
+    const at = instantField('body/start', start);
+    let booking;
+    if (eventTypeId !== undefined) {
+      booking = await holdEventTypeBooking(ctx, caller, {
+        ...rest, eventTypeId, start: at, ...(providerId !== undefined ? { providerId } : {}), ...(answers !== undefined ? { answers } : {}),
+      });
+    } else {
+      if (providerId === undefined) throw invalidField('body/providerId', 'is required without eventTypeId (one of them names what is booked)');
+      if (answers !== undefined) throw invalidField('body/answers', 'answers go with an eventTypeId');
+      booking = await holdBooking(ctx, caller, { ...rest, providerId, start: at });
+    }
     return reply.code(201).header('Location', `/v1/bookings/${booking.id}`).send(booking);
   });
 
@@ -39,11 +54,41 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings/:id/cancel', {
     config: auth,
     schema: {
-      summary: 'Cancel (its client or provider); the time is free at once',
+      summary: 'Cancel (its client, a host, an admin); the time is free at once. A client within the type\'s cancellationNotice: 422',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: CancelBody,
-      response: { 200: Booking, ...problems(400, 401, 404, 409, 413, 415) },
+      response: { 200: Booking, ...problems(400, 401, 404, 409, 413, 415, 422) },
     },
   }, async (request) => cancelBooking(ctx, principalOf(request), request.params.id, request.body.reason ?? null));
+
+  app.post('/bookings/:id/accept', {
+    config: auth,
+    schema: {
+      summary: 'Accept a pending booking (a host or admin): confirmed. Declined, cancelled or expired: 409',
+      tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
+      response: { 200: Booking, ...problems(401, 403, 404, 409) },
+    },
+  }, async (request) => decideBooking(ctx, principalOf(request), request.params.id, { to: 'confirmed' }));
+
+  app.post('/bookings/:id/decline', {
+    config: auth,
+    schema: {
+      summary: 'Decline a pending booking (a host or admin): its time is free at once',
+      tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: DeclineBody,
+      response: { 200: Booking, ...problems(400, 401, 403, 404, 409, 413, 415) },
+    },
+  }, async (request) => decideBooking(ctx, principalOf(request), request.params.id, { to: 'declined', reason: request.body?.reason ?? null }));
+
+  app.post('/bookings/:id/reschedule', {
+    config: auth,
+    schema: {
+      summary: 'Move a booking to another time, keeping its id (atomic: refused moves change nothing)',
+      tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: RescheduleBody,
+      response: { 200: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+    },
+  }, async (request) => {
+    const { start, ...rest } = request.body;
+    return rescheduleBooking(ctx, principalOf(request), request.params.id, { ...rest, start: instantField('body/start', start) });
+  });
 
   app.get('/bookings/:id', {
     config: auth,

@@ -5,6 +5,8 @@ import { availabilityRoutes } from './availability.js';
 import { bookingRoutes } from './bookings.js';
 import { calendarFeedRoutes } from './calendar-feed.js';
 import { calendarRoutes } from './calendars.js';
+import { closureRoutes } from './closures.js';
+import { eventTypeRoutes } from './event-types.js';
 import { opsRoutes } from './ops.js';
 import { serviceRoutes } from './service.js';
 import { slotRoutes } from './slots.js';
@@ -14,7 +16,7 @@ import { webhookRoutes } from './webhooks.js';
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(serviceRoutes(ctx));
   await app.register(opsRoutes(ctx));
-  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes, webhookRoutes]) {
+  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }
 }

@@ -2,8 +2,9 @@ import { Type } from 'typebox';
 import { Id, Instant, PageQuery, TimeZone } from './common.js';
 
 export const BookingStatus = Type.Union([
-  Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'),
-]);
+  Type.Literal('held'), Type.Literal('pending'), Type.Literal('confirmed'),
+  Type.Literal('declined'), Type.Literal('cancelled'), Type.Literal('expired'),
+], { description: 'pending: confirmed by the client, awaiting the host\'s approval (requiresConfirmation)' });
 
 export const CalendarSync = Type.Object(
   {
@@ -17,10 +18,17 @@ export const CalendarSync = Type.Object(
   { description: 'The booking\'s event in the provider\'s write calendar (writeBookings). Absent when the provider had no write calendar when the booking was confirmed, and on bookings never confirmed' },
 );
 
+export const Answers = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'Answers to the event type\'s questions, keyed by question id',
+  examples: [{ reason: 'Back pain', first_visit: true }],
+});
+
 export const Booking = Type.Object({
   id: Id,
   providerId: Id,
   clientId: Id,
+  hosts: Type.Array(Id, { description: 'Every host whose time the booking blocks; providerId is the first' }),
+  eventTypeId: Type.Optional(Id),
   start: Instant,
   end: Instant,
   status: BookingStatus,
@@ -28,21 +36,51 @@ export const Booking = Type.Object({
   createdAt: Instant,
   confirmedAt: Type.Optional(Instant),
   cancelledAt: Type.Optional(Instant),
+  cancelledBy: Type.Optional(Type.Union([Type.Literal('client'), Type.Literal('host'), Type.Literal('admin')])),
   notes: Type.Optional(Type.String()),
   cancelReason: Type.Optional(Type.String()),
+  declineReason: Type.Optional(Type.String()),
+  answers: Type.Optional(Answers),
+  rescheduledAt: Type.Optional(Instant),
+  previousStart: Type.Optional(Instant),
+  previousEnd: Type.Optional(Instant),
+  rescheduleReason: Type.Optional(Type.String()),
   calendarSync: Type.Optional(CalendarSync),
 });
 
-const Duration = Type.Integer({ minimum: 15, maximum: 1440, multipleOf: 15, description: 'Minutes, a multiple of 15' });
+const Duration = Type.Integer({
+  minimum: 5, maximum: 1440, multipleOf: 5,
+  description: 'Minutes: with providerId a multiple of 15 (default 15); with eventTypeId one of the type\'s durations (default its first)',
+});
 
 export const HoldBody = Type.Object(
   {
-    providerId: Id,
+    eventTypeId: Type.Optional(Id),
+    providerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'v1: the provider booked; with eventTypeId: the host wanted (optional)' })),
     start: Instant,
     duration: Type.Optional(Duration),
+    answers: Type.Optional(Answers),
     notes: Type.Optional(Type.String({ maxLength: 2000 })),
     clientId: Type.Optional(Id),
   },
+  {
+    additionalProperties: false,
+    description: 'Exactly one of providerId (v1) or eventTypeId identifies what is booked',
+    examples: [{ eventTypeId: 'evt_…', start: '2027-03-01T09:00:00Z', duration: 30, answers: { reason: 'Back pain' } }],
+  },
+);
+
+export const RescheduleBody = Type.Object(
+  {
+    start: Instant,
+    duration: Type.Optional(Duration),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DeclineBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false },
 );
 
@@ -59,16 +97,18 @@ export const BookingListQuery = Type.Object({
 });
 
 export const SlotsQuery = Type.Object({
-  providerId: Id,
+  providerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'v1: whose slots; with eventTypeId: narrows to that host' })),
+  eventTypeId: Type.Optional(Id),
   from: Type.String({ description: 'Instant, or local date YYYY-MM-DD', examples: ['2027-03-01'] }),
   to: Type.String({ description: 'Instant, or local date YYYY-MM-DD (inclusive)', examples: ['2027-03-07'] }),
   timeZone: Type.Optional(TimeZone),
-  duration: Type.Optional(Type.Integer({ description: 'Minutes, a positive multiple of 15, at most 1440', default: 15 })),
+  duration: Type.Optional(Type.Integer({ description: 'Minutes: v1 a positive multiple of 15, at most 1440 (default 15); with eventTypeId one of its durations (default the first)' })),
 });
 
 export const Slots = Type.Object({
-  providerId: Id,
+  providerId: Type.Optional(Id),
+  eventTypeId: Type.Optional(Id),
   duration: Type.Integer(),
   timeZone: TimeZone,
-  slots: Type.Array(Type.Object({ start: Instant, end: Instant })),
-});
+  slots: Type.Array(Type.Object({ start: Instant, end: Instant, seatsLeft: Type.Optional(Type.Integer()) })),
+}, { description: 'providerId for v1 questions, eventTypeId for event-type questions' });

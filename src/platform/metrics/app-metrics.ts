@@ -10,6 +10,11 @@ export const BOOKING_OUTCOMES = [
   'confirmed',
   'cancelled',
   'expired_on_confirm',
+  'pending',
+  'accepted',
+  'declined',
+  'rescheduled',
+  'limit_reached',
 ] as const;
 export type BookingOutcome = (typeof BOOKING_OUTCOMES)[number];
 

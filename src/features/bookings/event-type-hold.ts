@@ -1,0 +1,104 @@
+import type { Queryable } from '../../db/database.js';
+import type { EventTypeRecord } from '../../db/event-types-repo.js';
+import { validateAnswers } from '../../domain/answers.js';
+import { AppError } from '../../domain/errors.js';
+import { blockedRange, checkEventSlot, type EventSlotVerdict } from '../../domain/event-slots.js';
+import type { Interval } from '../../domain/intervals.js';
+import { exceededLimit } from '../../domain/limits.js';
+import { loadProviderAvailability } from '../availability/availability-rules.js';
+import type { AppContext, Principal } from '../context.js';
+import { readableEventType } from '../event-types/event-types.js';
+import { bufferMarginMs, durationOf, eventSlotRules, hostOf, requireBookable, startsForLimits } from '../event-types/slot-rules.js';
+import { insertHoldUnderLocks, resolveClient } from './hold.js';
+import { toBookingView, type BookingView } from './views.js';
+
+const NOT_BOOKABLE_DETAIL: Record<Exclude<EventSlotVerdict, 'ok' | 'busy'>, string> = {
+  off_grid: 'The start is not on the event type\'s slot grid of the host\'s local clock.',
+  too_soon: 'The start is less than the event type\'s minimum notice ahead.',
+  outside_window: 'The start is outside the event type\'s booking window.',
+  outside_availability: 'The time is not inside the host\'s working time.',
+};
+
+/**
+ * Checks a proposed time of a type for one host against every rule that does
+ * not count other bookings (grid, notice, window, working time, calendar busy
+ * time including buffers): the same rule the slot list uses. Returns the blocked range.
+ */
+export async function checkTypeSlot(
+  ctx: AppContext,
+  type: EventTypeRecord,
+  hostId: string,
+  slot: Interval,
+): Promise<{ blocked: Interval; zone: string }> {
+  const duration = (slot.end - slot.start) / 60_000;
+  const host = await loadProviderAvailability(ctx.db, hostId, slot, { busy: false, marginMs: bufferMarginMs(type) });
+  // Bookings are left to the exclusion constraint on blocked ranges (busy: false): "nobody else has it" is its job.
+  const rules = eventSlotRules(ctx, type, duration, host, slot, ctx.clock.now());
+  const verdict = checkEventSlot(rules, slot);
+  if (verdict === 'busy') {
+    ctx.metrics.countBooking('conflict');
+    throw new AppError('slot_taken', 'This time (with its buffers) is busy in the host\'s connected calendar.');
+  }
+  if (verdict !== 'ok') {
+    ctx.metrics.countBooking('not_bookable');
+    throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
+  }
+  return { blocked: blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter), zone: host.rules.timeZone };
+}
+
+/**
+ * Per-day/week/month limits, counted under the host's lock (taken by the hold's
+ * transaction before this runs), so simultaneous holds see each other: with
+ * perDay 3, twenty holds at once on one day give exactly three.
+ */
+export async function ensureWithinLimits(
+  tx: Queryable,
+  type: EventTypeRecord,
+  hostId: string,
+  zone: string,
+  start: number,
+  excludeBookingId: string | null,
+): Promise<void> {
+  if (!type.spec.limits) return;
+  const starts = await startsForLimits(tx, type, hostId, zone, { start, end: start + 1 }, excludeBookingId);
+  const period = exceededLimit(zone, type.spec.limits, starts, start);
+  if (period !== null) {
+    throw new AppError('limit_reached', `The host already has the most bookings of this type allowed in that ${period}.`);
+  }
+}
+
+/** Answers checked against the type's questions: a 400 naming each bad answer (body/answers/<id>). */
+export function checkedAnswers(type: EventTypeRecord, answers: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  const questions = type.spec.questions as Parameters<typeof validateAnswers>[0];
+  const { errors, value } = validateAnswers(questions, answers);
+  if (errors.length > 0) {
+    const fields = errors.map((e) => ({ path: `body/${e.path}`, message: e.message }));
+    throw new AppError('invalid_request', `${fields[0]!.path}: ${fields[0]!.message}`, fields);
+  }
+  return questions.length === 0 && answers === undefined ? null : value;
+}
+
+export async function holdEventTypeBooking(
+  ctx: AppContext,
+  caller: Principal,
+  input: { eventTypeId: string; start: number; duration?: number; answers?: Record<string, unknown>; notes?: string; providerId?: string; clientId?: string },
+): Promise<BookingView> {
+  const type = await readableEventType(ctx.db, caller, input.eventTypeId);
+  requireBookable(type);
+  const duration = durationOf(type, 'body/duration', input.duration);
+  const hostId = hostOf(type, 'body/providerId', input.providerId);
+  const answers = checkedAnswers(type, input.answers);
+  const clientId = await resolveClient(ctx, caller, input.clientId);
+  const slot = { start: input.start, end: input.start + duration * 60_000 };
+  const { blocked, zone } = await checkTypeSlot(ctx, type, hostId, slot);
+  const held = await insertHoldUnderLocks(
+    ctx,
+    caller,
+    {
+      providerId: hostId, clientId, eventTypeId: type.id, ...slot,
+      blockedStart: blocked.start, blockedEnd: blocked.end, notes: input.notes ?? null, answers,
+    },
+    (tx) => ensureWithinLimits(tx, type, hostId, zone, slot.start, null),
+  );
+  return toBookingView(held);
+}

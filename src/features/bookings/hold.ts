@@ -1,0 +1,111 @@
+import {
+  insertHold,
+  liveHoldsOfClient,
+  releaseLapsedHolds,
+  type BookingRecord,
+  type NewHold,
+} from '../../db/bookings-repo.js';
+import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
+import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
+import { AppError, invalidField } from '../../domain/errors.js';
+import type { AppContext, Principal } from '../context.js';
+import { newId } from '../../platform/crypto/secrets.js';
+import { recordBookingEvent } from './events.js';
+
+/** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
+export const CLIENT_LOCK = 724102;
+export const PROVIDER_LOCK = 724101;
+
+/** Clients book for themselves; an admin books on a client's behalf with clientId. */
+export async function resolveClient(ctx: AppContext, caller: Principal, clientId: string | undefined): Promise<string> {
+  if (caller.role === 'admin') {
+    if (clientId === undefined) throw invalidField('body/clientId', 'is required when an administrator books');
+    const client = await findUserById(ctx.db, clientId);
+    if (!client || client.role !== 'client') throw invalidField('body/clientId', `no client with id "${clientId}"`);
+    return client.id;
+  }
+  if (caller.role !== 'client') throw new AppError('forbidden', 'Only clients (or an administrator for a client) can book.');
+  if (clientId !== undefined && clientId !== caller.userId) {
+    throw new AppError('forbidden', 'A client books for itself; clientId is for administrators.');
+  }
+  return caller.userId;
+}
+
+/**
+ * At most MAX_HOLDS_PER_CLIENT live holds per client, so one client cannot
+ * hold every slot of a provider. Called under the client's lock (see
+ * insertHoldUnderLocks), so two holds of one client at once cannot both see room for one.
+ */
+async function ensureRoomForAnotherHold(tx: Queryable, ctx: AppContext, caller: Principal, clientId: string): Promise<void> {
+  const { count, secondsToFirstExpiry } = await liveHoldsOfClient(tx, clientId);
+  if (count < ctx.config.maxHoldsPerClient) return;
+  const who = caller.userId === clientId ? 'You already hold' : `Client ${clientId} already holds`;
+  throw new AppError(
+    'too_many_holds',
+    `${who} ${count} unconfirmed slot${count === 1 ? '' : 's'}; confirm or cancel one first ` +
+      `(or retry when the earliest hold expires, in ${secondsToFirstExpiry ?? 1} s).`,
+    undefined,
+    secondsToFirstExpiry ?? 1,
+  );
+}
+
+/** Takes the provider's lock and frees its lapsed holds in the way of `blocked`, recording their expiry. */
+export async function lockProviderAndClear(tx: Queryable, providerId: string, blocked: { start: number; end: number }): Promise<number> {
+  // Writers of one provider take turns. Without this, two overlapping inserts
+  // can each find the other's uncommitted row while checking the exclusion
+  // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
+  // instead of a 409. The constraint stays the guarantee; this only orders
+  // (and makes counting rules such as per-day limits exact: see event-type-hold.ts).
+  await tx.query(`SELECT pg_advisory_xact_lock(${PROVIDER_LOCK}, hashtext($1))`, [providerId]);
+  const lapsed = await releaseLapsedHolds(tx, providerId, blocked);
+  for (const b of lapsed) await recordBookingEvent(tx, 'booking.expired', b);
+  return lapsed.length;
+}
+
+/**
+ * The hold's transaction, the same for every kind of booking: the client's
+ * lock and hold cap, the provider's lock, lapsed holds released, then
+ * `checkUnderLock` (rules that count other bookings), then the insert. "Nobody
+ * else has this time" is not checked at all but left to the exclusion
+ * constraint on blocked ranges, which is what makes it true under any concurrency.
+ */
+export async function insertHoldUnderLocks(
+  ctx: AppContext,
+  caller: Principal,
+  hold: Omit<NewHold, 'id' | 'ttlSeconds'>,
+  checkUnderLock?: (tx: Queryable) => Promise<void>,
+): Promise<BookingRecord> {
+  let released = 0;
+  try {
+    const booking = await ctx.db.transaction(async (tx) => {
+      // Holds of one client take turns, so the cap is counted by one at a time; this lock comes before the provider's.
+      await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [hold.clientId]);
+      await ensureRoomForAnotherHold(tx, ctx, caller, hold.clientId);
+      released = await lockProviderAndClear(tx, hold.providerId, { start: hold.blockedStart, end: hold.blockedEnd });
+      if (checkUnderLock) await checkUnderLock(tx);
+      const held = await insertHold(tx, { ...hold, id: newId('bkg'), ttlSeconds: ctx.config.holdTtlSeconds });
+      await recordBookingEvent(tx, 'booking.held', held);
+      await bumpAvailabilityVersion(tx, hold.providerId);
+      return held;
+    });
+    ctx.metrics.countBooking('held');
+    if (released > 0) ctx.metrics.holdsExpired.inc(released);
+    return booking;
+  } catch (error) {
+    throw bookingConflict(ctx, error);
+  }
+}
+
+/** An exclusion violation is the time being taken (409); other errors pass through, counted. */
+export function bookingConflict(ctx: AppContext, error: unknown): unknown {
+  if (sqlState(error) === SQLSTATE.exclusionViolation) {
+    ctx.metrics.countBooking('conflict');
+    return new AppError('slot_taken', 'This time (with its buffers) overlaps a booking that is held, pending or confirmed.');
+  }
+  if (error instanceof AppError && error.code === 'too_many_holds') {
+    ctx.metrics.countBooking('too_many_holds');
+    ctx.metrics.rateLimited.labels('holds').inc();
+  }
+  if (error instanceof AppError && error.code === 'limit_reached') ctx.metrics.countBooking('limit_reached');
+  return error;
+}

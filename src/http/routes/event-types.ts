@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../../features/context.js';
+import {
+  createEventType,
+  deleteEventType,
+  getEventType,
+  listEventTypes,
+  patchEventType,
+} from '../../features/event-types/event-types.js';
+import { principalOf } from '../auth.js';
+import { IdParams, PageOf, problems, Security } from '../schemas/common.js';
+import { CreateEventTypeBody, EventType, EventTypeListQuery, PatchEventTypeBody } from '../schemas/event-types.js';
+
+const tags = ['event types'];
+const auth = { auth: 'required' as const };
+// Reading: without a key, public types only.
+const PublicOrKey = [...Security, {}];
+
+export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
+  app.post('/event-types', {
+    config: auth,
+    schema: {
+      summary: 'Create an event type (a provider for itself; an admin for any providers)',
+      tags, security: Security, body: CreateEventTypeBody,
+      response: { 201: EventType, ...problems(400, 401, 403, 409, 413, 415, 422) },
+    },
+  }, async (request, reply) => {
+    const created = await createEventType(ctx, principalOf(request), request.body);
+    return reply.code(201).header('Location', `/v1/event-types/${created.id}`).send(created);
+  });
+
+  app.get('/event-types', {
+    config: { auth: 'optional' },
+    schema: {
+      summary: 'Event types (without a key: public ones only)',
+      tags, security: PublicOrKey, querystring: EventTypeListQuery,
+      response: { 200: PageOf(EventType), ...problems(400, 401) },
+    },
+  }, async (request) => {
+    const q = request.query;
+    return listEventTypes(ctx, request.principal, {
+      limit: q.limit ?? 50,
+      ...(q.providerId !== undefined ? { providerId: q.providerId } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+    });
+  });
+
+  app.get('/event-types/:id', {
+    config: { auth: 'optional' },
+    schema: {
+      summary: 'An event type (without a key: a public one)',
+      tags, security: PublicOrKey, params: IdParams,
+      response: { 200: EventType, ...problems(401, 404) },
+    },
+  }, async (request) => getEventType(ctx, request.principal, request.params.id));
+
+  app.patch('/event-types/:id', {
+    config: auth,
+    schema: {
+      summary: 'Change an event type (its only host, or an admin); applies to bookings made afterwards',
+      tags, security: Security, params: IdParams, body: PatchEventTypeBody,
+      response: { 200: EventType, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+    },
+  }, async (request) => patchEventType(ctx, principalOf(request), request.params.id, request.body));
+
+  app.delete('/event-types/:id', {
+    config: auth,
+    schema: {
+      summary: 'Delete an event type: existing bookings stay; its slots and new bookings are gone',
+      tags, security: Security, params: IdParams,
+      response: { 204: { type: 'null', description: 'Deleted' }, ...problems(401, 403, 404) },
+    },
+  }, async (request, reply) => {
+    await deleteEventType(ctx, principalOf(request), request.params.id);
+    return reply.code(204).send(null);
+  });
+};
