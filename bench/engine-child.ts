@@ -1,5 +1,5 @@
 // One slot engine on the fixed scenario, in its own process (started by engine.ts with TZ=UTC).
-// argv: <impl> <durationMinutes>   impl: ours | slot-calculator | time-slots-finder
+// argv: <impl> <durationMinutes>   impl: ours | ours-event-type | slot-calculator | time-slots-finder
 // Every engine gets the same input: weekly Mon-Fri 09:00-17:00 in Europe/Berlin (both peers
 // take zone-local weekly hours natively), bookings + time off as busy instants.
 // Prints one JSON line: { impl, duration, slots: ['start/end' epoch ms], timing }.
@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import type { Interval } from '../src/domain/intervals.js';
 import { effectiveAvailability } from '../src/domain/schedule.js';
 import { computeSlots } from '../src/domain/slots.js';
+import { blockedRange, computeEventSlots } from '../src/domain/event-slots.js';
+import { filterByLimits } from '../src/domain/limits.js';
 import { scenario, slotKey } from './lib/fixture.js';
 import { measure } from './lib/stats.js';
 
@@ -29,6 +31,24 @@ if (impl === 'ours') {
     range: s.range,
     timeZone: s.timeZone,
   });
+} else if (impl === 'ours-event-type') {
+  // The same scenario as an event type: buffers 10 before / 5 after (each booking's blocked range widened by them),
+  // a 15-minute grid of the local clock, and at most 8 bookings a day counted from the bookings' starts.
+  const bookingsBlocked = s.bookings.map((b) => blockedRange(b, 10, 5));
+  const starts = s.bookings.map((b) => b.start);
+  run = () => filterByLimits(s.timeZone, { perDay: 8 }, starts, computeEventSlots({
+    available: effectiveAvailability(s.rules, s.range),
+    bookingsBlocked,
+    calendarBusy: [],
+    durationMinutes: duration,
+    intervalMinutes: 15,
+    bufferBeforeMinutes: 10,
+    bufferAfterMinutes: 5,
+    earliestStart: s.range.start,
+    latestStartExclusive: Infinity,
+    range: s.range,
+    timeZone: s.timeZone,
+  }));
 } else if (impl === 'slot-calculator') {
   const { getSlots } = require('slot-calculator') as typeof import('slot-calculator');
   const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];

@@ -33,6 +33,8 @@ export async function engineBench(log: (s: string) => void): Promise<{ table: Ta
     const ours = await run('ours');
     const oursSet = new Set(ours.slots);
     const oursTiled = tiled(ours.slots);
+    // The v2 path on the same input: an event type with buffers and a per-day limit (fewer slots: the buffers and the limit remove some).
+    const typed = await run('ours-event-type');
     const peers: { label: string; r?: ChildResult; error?: string }[] = [];
     for (const p of PEERS) {
       try { peers.push({ label: p.label, r: await run(p.impl) }); } catch (e) { peers.push({ label: p.label, error: (e as Error).message }); }
@@ -44,6 +46,11 @@ export async function engineBench(log: (s: string) => void): Promise<{ table: Ta
       duration, 'ours (booking-engine)', ms(ours.timing.medianMs), `${ms(ours.timing.p10Ms)}–${ms(ours.timing.p90Ms)}`, ours.timing.runs,
       ours.slots.length, '—', '—', '1.00x',
       `< 1 ms: ${met(ours.timing.medianMs < 1)}; ≥ 10x faster peer (${ratio(speedup)}): ${met(speedup >= 10)}`,
+    ]);
+    rows.push([
+      duration, 'ours, event type (buffers 10/5, perDay 8)', ms(typed.timing.medianMs), `${ms(typed.timing.p10Ms)}–${ms(typed.timing.p90Ms)}`,
+      typed.timing.runs, typed.slots.length, '—', '—', ratio(typed.timing.medianMs / ours.timing.medianMs),
+      `< 1 ms: ${met(typed.timing.medianMs < 1)}`,
     ]);
     for (const p of peers) {
       if (!p.r) {
@@ -62,6 +69,7 @@ export async function engineBench(log: (s: string) => void): Promise<{ table: Ta
     raw.push({
       duration,
       ours: { slots: ours.slots.length, timing: ours.timing },
+      eventType: { slots: typed.slots.length, timing: typed.timing },
       peers: peers.map((p) => ({ label: p.label, error: p.error, slots: p.r?.slots.length, timing: p.r?.timing })),
     });
   }
