@@ -283,17 +283,24 @@ export async function feedBookings(q: Queryable, providerId: string, sinceMs: nu
   return rows.map(toRecord);
 }
 
-/** Starts of the live bookings of one type and host starting in [from, to): what per-day/week/month limits count. */
+/**
+ * Starts of the live bookings of one type and host starting in [from, to): what
+ * per-day/week/month limits count. `lapseAt`: when the first of them stops being
+ * live by time alone (a hold's expiry, a pending request's start), or null.
+ */
 export async function listLiveStartsOfType(
   q: Queryable,
   f: { eventTypeId: string; providerId: string; from: number; to: number; excludeBookingId: string | null },
-): Promise<number[]> {
-  const { rows } = await q.query<{ s: number }>(
-    `SELECT (extract(epoch FROM start_at) * 1000)::float8 AS s FROM bookings
+): Promise<{ starts: number[]; lapseAt: number | null }> {
+  const { rows } = await q.query<{ s: number; lapse: number | null }>(
+    `SELECT (extract(epoch FROM start_at) * 1000)::float8 AS s,
+            (extract(epoch FROM CASE status WHEN 'held' THEN expires_at WHEN 'pending' THEN start_at END) * 1000)::float8 AS lapse
+       FROM bookings
       WHERE event_type_id = $1 AND provider_id = $2 AND start_at >= $3 AND start_at < $4 AND ${LIVE}
         AND ($5::text IS NULL OR id <> $5)
       ORDER BY start_at`,
     [f.eventTypeId, f.providerId, new Date(f.from), new Date(f.to), f.excludeBookingId],
   );
-  return rows.map((r) => Number(r.s));
+  const lapses = rows.map((r) => r.lapse).filter((l): l is number => l !== null).map(Number);
+  return { starts: rows.map((r) => Number(r.s)), lapseAt: lapses.length > 0 ? Math.min(...lapses) : null };
 }

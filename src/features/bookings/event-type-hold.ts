@@ -60,7 +60,7 @@ export async function ensureWithinLimits(
   excludeBookingId: string | null,
 ): Promise<void> {
   if (!type.spec.limits) return;
-  const starts = await startsForLimits(tx, type, hostId, zone, { start, end: start + 1 }, excludeBookingId);
+  const { starts } = await startsForLimits(tx, type, hostId, zone, { start, end: start + 1 }, excludeBookingId);
   const period = exceededLimit(zone, type.spec.limits, starts, start);
   if (period !== null) {
     throw new AppError('limit_reached', `The host already has the most bookings of this type allowed in that ${period}.`);

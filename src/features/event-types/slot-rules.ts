@@ -96,11 +96,12 @@ export async function startsForLimits(
   zone: string,
   range: Interval,
   excludeBookingId: string | null,
-): Promise<number[]> {
+): Promise<{ starts: number[]; lapseAt: number | null }> {
+  const none = { starts: [], lapseAt: null };
   const limits = type.spec.limits;
-  if (!limits) return [];
+  if (!limits) return none;
   const kinds = (Object.keys(LIMIT_KEY) as LimitPeriod[]).filter((p) => limits[LIMIT_KEY[p]] !== undefined);
-  if (kinds.length === 0) return [];
+  if (kinds.length === 0) return none;
   const from = Math.min(...kinds.map((p) => periodOf(zone, p, range.start).start));
   const to = Math.max(...kinds.map((p) => periodOf(zone, p, Math.max(range.start, range.end - 1)).end));
   return listLiveStartsOfType(q, { eventTypeId: type.id, providerId: hostId, from, to, excludeBookingId });

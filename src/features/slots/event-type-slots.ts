@@ -61,8 +61,11 @@ export async function renderEventTypeSlots(
       const rules = eventSlotRules(ctx, type, duration, loaded, loaded.range, undefined);
       const slots = computeEventSlots({ ...rules, range: loaded.range });
       const counted = await startsForLimits(ctx.db, type, hostId, zone, loaded.range, null);
-      const within = type.spec.limits ? filterByLimits(zone, type.spec.limits, counted, slots) : slots;
-      return { starts: within.map((s) => s.start), version: loaded.version, validUntil: loaded.holdsLapseAt, dbNow: loaded.dbNow };
+      const within = type.spec.limits ? filterByLimits(zone, type.spec.limits, counted.starts, slots) : slots;
+      // Bookings counted by the limits may lie outside the range read above: their lapses bound the answer too.
+      const lapses = [loaded.holdsLapseAt, counted.lapseAt].filter((t): t is number => t !== null);
+      const validUntil = lapses.length > 0 ? Math.min(...lapses) : null;
+      return { starts: within.map((s) => s.start), version: loaded.version, validUntil, dbNow: loaded.dbNow };
     },
   };
   const found = await servedStarts(ctx, source);
