@@ -118,7 +118,13 @@ export function checkAccess(
   if (callerId === null) {
     // Without a key only the open routes answer 2xx (a feed needs its token).
     const open = ['GET /health', 'GET /ready', 'GET /metrics', 'POST /v1/auth/login', 'GET /v1/providers/{providerId}/calendar.ics'];
-    if (!open.includes(op.id)) fail(`${op.id} answered ${res.statusCode} without a valid key`, res);
+    if (open.includes(op.id)) return;
+    // Public event types (and their slots) are readable without a key; nothing else of them.
+    const anonymous = /json/.test(String(res.headers['content-type'])) ? (JSON.parse(res.body) as any) : null;
+    if (op.id === 'GET /v1/event-types' && Array.isArray(anonymous?.data) && anonymous.data.every((t: any) => t.public === true)) return;
+    if (op.id === 'GET /v1/event-types/{id}' && anonymous?.public === true) return;
+    if (op.id === 'GET /v1/slots' && typeof anonymous?.eventTypeId === 'string') return;
+    fail(`${op.id} answered ${res.statusCode} without a valid key`, res);
     return;
   }
   const body = /json/.test(String(res.headers['content-type'])) ? (JSON.parse(res.body) as any) : null;
@@ -126,6 +132,9 @@ export function checkAccess(
   switch (op.id) {
     case 'GET /v1/bookings/{id}':
     case 'POST /v1/bookings/{id}/cancel':
+    case 'POST /v1/bookings/{id}/reschedule':
+    case 'POST /v1/bookings/{id}/accept':
+    case 'POST /v1/bookings/{id}/decline':
       if (!ownBooking(body)) fail(`${op.id} showed a booking of someone else to ${callerId}`, res);
       return;
     case 'POST /v1/bookings/{id}/confirm':

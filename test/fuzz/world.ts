@@ -29,6 +29,9 @@ interface PairData {
   windowId: string;
   timeOffId: string;
   overrideDate: string;
+  /** The provider's event type (buffers, a limit, questions) and a held booking of it by the client. */
+  eventTypeId: string;
+  typedBookingId: string;
 }
 
 export interface World {
@@ -120,6 +123,14 @@ async function seedPair(call: Call, label: string, timeZone: string, slotStarts:
   ok(off, 201);
   const win = await call('POST', `/v1/providers/${provider.id}/availability`, { date: upcomingDate(0, 14), start: '10:00', end: '14:00' }, provider.key);
   ok(win, 201);
+  const type = await call('POST', '/v1/event-types', {
+    slug: `fuzz-${label}-${Math.random().toString(36).slice(2, 8)}`, title: `Fuzz ${label}`, durations: [30, 60],
+    bufferBefore: 5, bufferAfter: 10, limits: { perDay: 6 }, cancellationNotice: 60, public: label === 't',
+    questions: [{ id: 'reason', label: 'Reason', type: 'text', required: true }, { id: 'kind', label: 'Kind', type: 'select', options: ['a', 'b'] }],
+  }, provider.key);
+  ok(type, 201);
+  const typed = await call('POST', '/v1/bookings', { eventTypeId: type.json.id, start: starts[8], answers: { reason: 'seeded' } }, client.key);
+  ok(typed, 201);
 
   // Slot starts over the next weeks: the valid "start" values of generated holds.
   const from = upcomingDate(1, 2);
@@ -141,6 +152,8 @@ async function seedPair(call: Call, label: string, timeZone: string, slotStarts:
     windowId: win.json.id,
     timeOffId: off.json.id,
     overrideDate,
+    eventTypeId: type.json.id,
+    typedBookingId: typed.json.id,
   };
 }
 
@@ -180,9 +193,13 @@ export async function seedWorld(server: TestServer): Promise<World> {
     [protectedPair.confirmedBookingId, throwawayPair.confirmedBookingId],
     [protectedPair.windowId, throwawayPair.windowId],
     [protectedPair.timeOffId, throwawayPair.timeOffId],
+    [protectedPair.eventTypeId, throwawayPair.eventTypeId],
+    [protectedPair.typedBookingId, throwawayPair.typedBookingId],
   ]);
 
-  const pairIds = (p: PairData) => [p.provider.id, p.client.id, p.heldBookingId, p.confirmedBookingId, p.windowId, p.timeOffId];
+  const pairIds = (p: PairData) => [
+    p.provider.id, p.client.id, p.heldBookingId, p.confirmedBookingId, p.windowId, p.timeOffId, p.eventTypeId, p.typedBookingId,
+  ];
   const dates = [protectedPair.overrideDate, throwawayPair.overrideDate, upcomingDate(1, 14), upcomingDate(6, 14), upcomingDate(0, 14)];
   const now = Date.now();
   const rangeBounds = [
@@ -206,7 +223,10 @@ export async function seedWorld(server: TestServer): Promise<World> {
     pools: {
       ids: [...pairIds(protectedPair), ...pairIds(throwawayPair), me.json.id, ...actorKeyIds],
       providerIds: [protectedPair.provider.id, throwawayPair.provider.id],
-      bookingIds: [protectedPair.heldBookingId, protectedPair.confirmedBookingId, throwawayPair.heldBookingId, throwawayPair.confirmedBookingId],
+      bookingIds: [
+        protectedPair.heldBookingId, protectedPair.confirmedBookingId, protectedPair.typedBookingId,
+        throwawayPair.heldBookingId, throwawayPair.confirmedBookingId, throwawayPair.typedBookingId,
+      ],
       emails: Object.values(actors).map((a) => a.email),
       slotStarts,
       slotsByProvider,
@@ -219,8 +239,8 @@ export async function seedWorld(server: TestServer): Promise<World> {
 
 // ---------------------------------------------------------------- stored-data snapshot
 
-/** table -> primary key expression and the owner columns whose throwaway rows may change. */
-const TABLES: Record<string, { key: string; owners: string[] }> = {
+/** table -> primary key expression and the owner columns (or a condition on $1) whose throwaway rows may change. */
+const TABLES: Record<string, { key: string; owners: string[]; notOwned?: string }> = {
   users: { key: 'id', owners: ['id'] },
   schedules: { key: 'provider_id', owners: ['provider_id'] },
   bookings: { key: 'id', owners: ['provider_id', 'client_id'] },
@@ -228,6 +248,9 @@ const TABLES: Record<string, { key: string; owners: string[] }> = {
   time_off: { key: 'id', owners: ['provider_id'] },
   availability_windows: { key: 'id', owners: ['provider_id'] },
   api_keys: { key: 'id', owners: ['user_id'] },
+  event_types: { key: 'id', owners: [], notOwned: 'id NOT IN (SELECT event_type_id FROM event_type_hosts WHERE provider_id = ANY($1::text[]))' },
+  event_type_hosts: { key: "event_type_id || '/' || provider_id", owners: ['provider_id'] },
+  closures: { key: 'id', owners: [], notOwned: 'true' },
 };
 
 /**
@@ -242,8 +265,8 @@ export type Snapshot = Record<string, Map<string, string>>;
 export async function snapshot(server: TestServer, world: World): Promise<Snapshot> {
   const throwaway = [world.throwawayPair.provider.id, world.throwawayPair.client.id];
   const out: Snapshot = {};
-  for (const [table, { key, owners }] of Object.entries(TABLES)) {
-    const where = owners.map((c) => `${c} <> ALL($1::text[])`).join(' AND ');
+  for (const [table, { key, owners, notOwned }] of Object.entries(TABLES)) {
+    const where = [...owners.map((c) => `${c} <> ALL($1::text[])`), ...(notOwned ? [notOwned] : []), '$1::text[] IS NOT NULL'].join(' AND ');
     const { rows } = await server.db.query<Record<string, unknown>>(
       `SELECT ${key} AS __key, * FROM ${table} WHERE ${where} ORDER BY 1`,
       [throwaway],
@@ -267,7 +290,8 @@ export async function snapshot(server: TestServer, world: World): Promise<Snapsh
  */
 export function diffSnapshots(before: Snapshot, after: Snapshot): string[] {
   const problems: string[] = [];
-  const mayGrow = new Set(['bookings', 'api_keys']);
+  // New bookings by C, new keys of P or C, and closures P makes for itself ({ providerIds: [P] }) are legitimate.
+  const mayGrow = new Set(['bookings', 'api_keys', 'closures']);
   for (const [table, rows] of Object.entries(before)) {
     const now = after[table] ?? new Map<string, string>();
     for (const [key, row] of rows) {

@@ -195,6 +195,15 @@ describe('booking lifecycle of event types', () => {
       expect(expectProblem(await act(host, second.id, 'accept'), 409).code).toBe('state_conflict');
       expect((await get(second.id)).status).toBe('declined');
 
+      // reason is optional: a decline without any body is fine.
+      const fourth = await pendingBooking(client, t.id, '2035-01-08T11:00:00+01:00');
+      const bare = await host.call('POST', `/v1/bookings/${fourth.id}/decline`);
+      expect(bare.statusCode, bare.body).toBe(200);
+      expect(bare.json().status).toBe('declined');
+      expect(bare.json().declineReason).toBeUndefined();
+      // A declined booking cannot be confirmed by its client either.
+      expect(expectProblem(await act(client, fourth.id, 'confirm'), 409).code).toBe('state_conflict');
+
       const third = await pendingBooking(client, t.id, '2035-01-08T15:00:00+01:00');
       expect((await expectStatus(await cancel(client, third.id), 'cancelled')).cancelledBy).toBe('client');
       expect(expectProblem(await act(host, third.id, 'accept'), 409).code).toBe('state_conflict');
@@ -796,6 +805,23 @@ describe('closures', () => {
     // Only this provider is closed.
     const other = await newHost();
     expect((await slotsOn(other, '2035-02-28')).typed[0]).toBe('2035-02-28T09:00:00+01:00');
+  });
+
+  it('a closed date is the provider\'s local date: an evening in Los Angeles closes, the UTC date it falls on does not matter', async () => {
+    const host = await createUser(server, 'provider', { timeZone: 'America/Los_Angeles' });
+    const weekly = WEEKDAYS.map((day) => ({ day, start: '18:00', end: '22:00' }));
+    expect((await host.call('PUT', `/v1/providers/${host.id}/schedule`, { timeZone: 'America/Los_Angeles', weekly })).statusCode).toBe(200);
+    await close({ name: 'Closed Tuesday', date: '2035-02-06', providerIds: [host.id] });
+    const local = async (date: string) => {
+      const res = await client.call('GET', `/v1/slots?providerId=${host.id}&duration=60&from=${date}&to=${date}&timeZone=America/Los_Angeles`);
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json().slots as { start: string }[]).map((s) => s.start);
+    };
+    // Tuesday 18:00-22:00 PST is 2035-02-07 02:00-06:00 UTC: closed all the same.
+    expect(await local('2035-02-06')).toEqual([]);
+    expect((await local('2035-02-05'))[0]).toBe('2035-02-05T18:00:00-08:00');
+    expect((await local('2035-02-07'))[0]).toBe('2035-02-07T18:00:00-08:00');
+    expect((await local('2035-02-07')).at(-1)).toBe('2035-02-07T21:00:00-08:00');
   });
 
   it('a yearly closure repeats on the same month and day', async () => {

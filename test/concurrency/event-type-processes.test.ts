@@ -1,0 +1,43 @@
+/**
+ * The event-type races of event-type-races.test.ts spread over two real server
+ * processes on one PostgreSQL database: the perDay limit and the no-overlap
+ * guarantee of reschedules must hold across processes, not only across one
+ * process's pool. PostgreSQL only (TEST_DATABASE_URL), like two-processes.test.ts.
+ * The processes run on the real clock: days are taken weeks ahead of today.
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { upcomingDate } from '../helpers/api.js';
+import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
+import { perDayRace, rescheduleRace, type RaceEnv } from './event-type-scenarios.js';
+import { http, type Sql } from './race.js';
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two server processes on one PostgreSQL database', () => {
+  let cluster: Awaited<ReturnType<typeof startTwoServersOnOneDatabase>> | null = null;
+  let servers: ServerProcess[] = [];
+  // The checks' own connection, beside the servers' pools.
+  const sql: Sql = { query: (text, params) => cluster!.sql.query(text, params) };
+
+  beforeAll(async () => {
+    cluster = await startTwoServersOnOneDatabase();
+    servers = cluster.servers;
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 60_000);
+
+  const env = (day: string): RaceEnv => ({
+    admin: http(servers[0]!.baseUrl, PROCESS_ADMIN_KEY),
+    via: (i, key) => http(servers[i % 2]!.baseUrl, key),
+    sql,
+    day,
+  });
+
+  it('perDay 3: twenty holds on one day split across both processes give exactly three 201s and seventeen 422 limit_reached', { timeout: 120_000 }, async () => {
+    await perDayRace(env(upcomingDate(2)));
+  });
+
+  it('ten reschedules onto one free time split across both processes: exactly one 200 and nine 409 slot_taken', { timeout: 120_000 }, async () => {
+    await rescheduleRace(env(upcomingDate(3)));
+  });
+});
