@@ -30,6 +30,13 @@ export interface BookingRecord {
   rescheduleReason: string | null;
   /** iCalendar SEQUENCE: raised each time the booking moves. */
   sequence: number;
+  /** Every host whose time the booking takes; providerId is the first. */
+  hostIds: string[];
+  /** Seat bookings of one occurrence share it; any other booking has its own id here. */
+  occurrence: string;
+  /** The event type's rules when the booking was made (v1 bookings: false, 0). */
+  requiresConfirmation: boolean;
+  cancellationNotice: number;
 }
 
 // The lazy expiry, by the database clock, in every read: one truth for all processes.
@@ -38,7 +45,8 @@ const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN
   WHEN status = 'pending' AND start_at <= now() THEN 'expired' ELSE status END`;
 const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
   ${EFFECTIVE_STATUS} AS status, expires_at, notes, cancel_reason, created_at, confirmed_at, cancelled_at,
-  cancelled_by, answers, decided_at, decline_reason, rescheduled_at, previous_start, previous_end, reschedule_reason, sequence`;
+  cancelled_by, answers, decided_at, decline_reason, rescheduled_at, previous_start, previous_end, reschedule_reason, sequence,
+  host_ids, occurrence, requires_confirmation, cancellation_notice`;
 /** Held-and-unexpired, pending-and-not-started, or confirmed: the rows that occupy time. `alias` qualifies the columns. */
 export function liveCondition(alias?: string): string {
   const c = alias ? `${alias}.` : '';
@@ -72,6 +80,10 @@ interface BookingRow {
   previous_end: Date | null;
   reschedule_reason: string | null;
   sequence: number;
+  host_ids: string[];
+  occurrence: string;
+  requires_confirmation: boolean;
+  cancellation_notice: number;
 }
 
 function toRecord(r: BookingRow): BookingRecord {
@@ -100,6 +112,10 @@ function toRecord(r: BookingRow): BookingRecord {
     previousEnd: r.previous_end?.getTime() ?? null,
     rescheduleReason: r.reschedule_reason,
     sequence: Number(r.sequence),
+    hostIds: r.host_ids,
+    occurrence: r.occurrence,
+    requiresConfirmation: r.requires_confirmation,
+    cancellationNotice: Number(r.cancellation_notice),
   };
 }
 
@@ -112,9 +128,9 @@ function toRecord(r: BookingRow): BookingRecord {
 export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
     `UPDATE bookings SET status = 'expired'
-      WHERE provider_id = $1
+      WHERE id IN (SELECT booking_id FROM booking_blocks
+                    WHERE provider_id = $1 AND tstzrange(blocked_start, blocked_end, '[)') && tstzrange($2, $3, '[)'))
         AND ((status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now()))
-        AND tstzrange(blocked_start, blocked_end, '[)') && tstzrange($2, $3, '[)')
       RETURNING ${COLUMNS}`,
     [providerId, new Date(range.start), new Date(range.end)],
   );
@@ -137,18 +153,29 @@ export async function liveHoldsOfClient(q: Queryable, clientId: string): Promise
 export type NewHold = Pick<
   BookingRecord,
   'id' | 'providerId' | 'clientId' | 'eventTypeId' | 'start' | 'end' | 'blockedStart' | 'blockedEnd' | 'notes' | 'answers'
-> & { ttlSeconds: number };
+> & {
+  ttlSeconds: number;
+  /** Every host whose time it takes (collective); default: the provider alone. */
+  hostIds?: string[];
+  /** A seat's occurrence (shared with the other seats of it); default: the booking's own id. */
+  occurrence?: string;
+  /** The type's rules at booking time (default false, 0). */
+  requiresConfirmation?: boolean;
+  cancellationNotice?: number;
+};
 
 export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecord> {
   const { rows } = await q.query<BookingRow>(
     `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
-                           status, expires_at, notes, answers)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11)
+                           status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11,
+             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15)
      RETURNING ${COLUMNS}`,
     [
       b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
       new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
-      b.answers === null ? null : JSON.stringify(b.answers),
+      b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
+      b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
     ],
   );
   return toRecord(rows[0]!);
@@ -242,7 +269,7 @@ export interface BookingFilter {
 export async function listBookings(q: Queryable, f: BookingFilter): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
     `SELECT ${COLUMNS} FROM bookings
-      WHERE ($1::text IS NULL OR client_id = $1 OR provider_id = $1)
+      WHERE ($1::text IS NULL OR client_id = $1 OR $1 = ANY (host_ids))
         AND ($2::timestamptz IS NULL OR end_at > $2)
         AND ($3::timestamptz IS NULL OR start_at < $3)
         AND ($4::text IS NULL OR ${EFFECTIVE_STATUS} = $4)
@@ -277,7 +304,7 @@ export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; 
 /** Live and recent bookings of a provider, for the ICS feed. */
 export async function feedBookings(q: Queryable, providerId: string, sinceMs: number): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
-    `SELECT ${COLUMNS} FROM bookings WHERE provider_id = $1 AND ${LIVE} AND end_at > $2 ORDER BY start_at, id LIMIT 5000`,
+    `SELECT ${COLUMNS} FROM bookings WHERE $1 = ANY (host_ids) AND ${LIVE} AND end_at > $2 ORDER BY start_at, id LIMIT 5000`,
     [providerId, new Date(sinceMs)],
   );
   return rows.map(toRecord);
@@ -296,7 +323,7 @@ export async function listLiveStartsOfType(
     `SELECT (extract(epoch FROM start_at) * 1000)::float8 AS s,
             (extract(epoch FROM CASE status WHEN 'held' THEN expires_at WHEN 'pending' THEN start_at END) * 1000)::float8 AS lapse
        FROM bookings
-      WHERE event_type_id = $1 AND provider_id = $2 AND start_at >= $3 AND start_at < $4 AND ${LIVE}
+      WHERE event_type_id = $1 AND $2 = ANY (host_ids) AND start_at >= $3 AND start_at < $4 AND ${LIVE}
         AND ($5::text IS NULL OR id <> $5)
       ORDER BY start_at`,
     [f.eventTypeId, f.providerId, new Date(f.from), new Date(f.to), f.excludeBookingId],

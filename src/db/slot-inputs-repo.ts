@@ -12,8 +12,10 @@ export interface SlotInputs {
   overrides: DateOverride[];
   oneOff: Interval[];
   timeOff: Interval[];
-  /** Blocked ranges (with buffers) of live bookings overlapping the range (empty unless asked for). */
+  /** Blocked ranges (with buffers) of live bookings that take this provider's time, overlapping the range (empty unless asked for). */
   busy: Interval[];
+  /** The occurrence of each of `busy` (same order): seat bookings of one occurrence share it; others have their own id. */
+  busyOccurrences: string[];
   /** Closed dates that apply to this provider (its own and everyone's). */
   closures: Closure[];
   /** Busy time from the provider's connected calendars overlapping the range (always read). */
@@ -54,8 +56,8 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
   (extract(epoch FROM now()) * 1000)::float8 AS db_now,
   CASE WHEN $6::boolean THEN (
     SELECT (extract(epoch FROM min(CASE WHEN x.status = 'held' THEN x.expires_at ELSE x.start_at END)) * 1000)::float8
-      FROM bookings x
-     WHERE x.provider_id = u.id AND x.blocked_start < $3 AND x.blocked_end > $2
+      FROM booking_blocks k JOIN bookings x ON x.id = k.booking_id
+     WHERE k.provider_id = u.id AND k.blocked_start < $3 AND k.blocked_end > $2
        AND ((x.status = 'held' AND x.expires_at > now()) OR (x.status = 'pending' AND x.start_at > now())))
   END AS holds_lapse_at,
   (SELECT coalesce(json_agg(json_build_object(
@@ -65,7 +67,12 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
     WHERE o.provider_id = u.id AND o.local_date BETWEEN $4::date AND $5::date) AS overrides,
   ${intervalsOf('availability_windows', 'start_at', 'end_at')} AS one_off,
   ${intervalsOf('time_off', 'start_at', 'end_at')} AS time_off,
-  CASE WHEN $6::boolean THEN ${intervalsOf('bookings', 'blocked_start', 'blocked_end', `AND ${liveCondition('x')}`)}
+  CASE WHEN $6::boolean THEN (
+    SELECT coalesce(json_agg(json_build_array(
+             (extract(epoch FROM k.blocked_start) * 1000)::bigint, (extract(epoch FROM k.blocked_end) * 1000)::bigint, k.occurrence
+           ) ORDER BY k.blocked_start), '[]'::json)
+      FROM booking_blocks k JOIN bookings x ON x.id = k.booking_id
+     WHERE k.provider_id = u.id AND k.blocked_start < $3 AND k.blocked_end > $2 AND ${liveCondition('x')})
        ELSE '[]'::json END AS busy,
   (SELECT coalesce(json_agg(json_build_object('date', to_char(c.local_date, 'YYYY-MM-DD'), 'recurrence', c.recurrence)), '[]'::json)
      FROM closures c WHERE c.provider_ids IS NULL OR u.id = ANY (c.provider_ids)) AS closures,
@@ -92,7 +99,7 @@ export async function loadSlotInputs(
     overrides: DateOverride[];
     one_off: Pair[];
     time_off: Pair[];
-    busy: Pair[];
+    busy: [number | string, number | string, string][];
     closures: Closure[];
     calendar_busy: Pair[];
     version: number;
@@ -114,7 +121,8 @@ export async function loadSlotInputs(
     overrides: row.overrides,
     oneOff: toIntervals(row.one_off),
     timeOff: toIntervals(row.time_off),
-    busy: toIntervals(row.busy),
+    busy: toIntervals(row.busy.map(([s, e]) => [s, e] as Pair)),
+    busyOccurrences: row.busy.map((b) => String(b[2])),
     closures: row.closures,
     calendarBusy: toIntervals(row.calendar_busy),
     version: Number(row.version),

@@ -47,6 +47,33 @@ describe('event type races through the real app', () => {
     await rescheduleRace(env('2035-01-09'));
   });
 
+  it('a reschedule racing nine new holds onto one time: exactly one of the ten gets it, and a refused reschedule keeps its old time', { timeout: 90_000 }, async () => {
+    const host = await createProviderWithHours(admin);
+    const type = await createEventType(admin, host.id, { durations: [60], slotInterval: 60, bufferAfter: 15 });
+    const [mover, ...others] = await createClients(admin, 10);
+    for (const round of [0, 1, 2]) {
+      const day = `2035-01-1${5 + round}`; // Monday 15 .. Wednesday 17 January
+      const moved = await http(baseUrl, mover!.apiKey)('POST', '/v1/bookings', { eventTypeId: type.id, start: `${day}T09:00:00+01:00` });
+      expect(moved.status, moved.text).toBe(201);
+      const target = `${day}T13:00:00+01:00`;
+      const results = await raceAll([
+        () => http(baseUrl, mover!.apiKey)('POST', `/v1/bookings/${moved.body.id}/reschedule`, { start: target }),
+        ...others.map((c) => () => http(baseUrl, c.apiKey)('POST', '/v1/bookings', { eventTypeId: type.id, start: target })),
+      ]);
+      const context = `round ${round}: ${histogram(results)}`;
+      const winners = results.filter((r) => r.status === 200 || r.status === 201);
+      expect(winners, context).toHaveLength(1);
+      for (const r of results.filter((x) => x.status !== 200 && x.status !== 201)) {
+        expect(r.status, context).toBe(409);
+        expect(r.body.code, context).toBe('slot_taken');
+      }
+      expect(await overlappingBlockedPairs(server.db, host.id), context).toEqual([]);
+      const { rows } = await server.db.query<{ start_at: Date }>('SELECT start_at FROM bookings WHERE id = $1', [moved.body.id]);
+      const expected = results[0]!.status === 200 ? target : `${day}T09:00:00+01:00`;
+      expect(new Date(rows[0]!.start_at).getTime(), context).toBe(Date.parse(expected));
+    }
+  });
+
   it('thirty simultaneous holds with buffers 10/10 on overlapping starts: blocked ranges never overlap, every answer 201 or 409', { timeout: 90_000 }, async () => {
     const host = await createProviderWithHours(admin);
     const type = await createEventType(admin, host.id, { durations: [30], slotInterval: 5, bufferBefore: 10, bufferAfter: 10 });

@@ -321,6 +321,40 @@ describe('booking lifecycle of event types', () => {
     });
   });
 
+  describe('edits of the type apply to bookings made afterwards', () => {
+    it('requiresConfirmation switched on after a hold: that hold confirms straight to confirmed; a later one goes pending', async () => {
+      const host = await newHost();
+      const t = await createType(host);
+      const before = await held(client, t.id, '2035-01-08T09:00:00+01:00');
+      expect((await host.call('PATCH', `/v1/event-types/${t.id}`, { requiresConfirmation: true })).statusCode).toBe(200);
+      const after = await held(client, t.id, '2035-01-08T11:00:00+01:00');
+      await expectStatus(await act(client, after.id, 'confirm'), 'pending');
+      await expectStatus(await act(client, before.id, 'confirm'), 'confirmed');
+    });
+
+    it('a cancellationNotice added after a booking was made does not bind that booking\'s client; a later booking\'s it does', async () => {
+      const host = await newHost('UTC', EVERY_DAY.map((day) => ({ day, start: '00:00', end: '24:00' })));
+      const t = await createType(host);
+      const before = await held(client, t.id, '2035-01-01T20:00:00Z');
+      expect((await host.call('PATCH', `/v1/event-types/${t.id}`, { cancellationNotice: 1440 })).statusCode).toBe(200);
+      const after = await held(client, t.id, '2035-01-01T22:00:00Z');
+      expect(expectProblem(await cancel(client, after.id), 422).code).toBe('too_late_to_change');
+      expect((await expectStatus(await cancel(client, before.id), 'cancelled')).cancelledBy).toBe('client');
+    });
+
+    it('a deleted type\'s bookings stay as they are: they can still be confirmed, accepted and cancelled', async () => {
+      const host = await newHost();
+      const t = await createType(host, { requiresConfirmation: true });
+      const a = await held(client, t.id, '2035-01-08T09:00:00+01:00');
+      const b = await pendingBooking(client, t.id, '2035-01-08T11:00:00+01:00');
+      expect((await host.call('DELETE', `/v1/event-types/${t.id}`)).statusCode).toBe(204);
+      await expectStatus(await act(client, a.id, 'confirm'), 'pending');
+      await expectStatus(await act(host, b.id, 'accept'), 'confirmed');
+      await expectStatus(await cancel(client, a.id), 'cancelled');
+      expect((await get(b.id)).eventTypeId).toBe(t.id);
+    });
+  });
+
   describe('reschedule', () => {
     it('the same booking at the new time, with rescheduledAt and previousStart/End; the old time is free at once, the new one taken', async () => {
       const host = await newHost();
@@ -657,6 +691,16 @@ describe('booking lifecycle of event types', () => {
       expect(lines).toContain(`UID:${b.id}@booking-engine`);
       expect([...dav.objects.keys()].filter((path) => path.includes(b.id))).toEqual([objectPath(b.id)]);
       expect((await get(b.id)).calendarSync).toEqual({ status: 'synced' });
+
+      // Read back by a sync, the booking's own event is not busy time: it may still move onto part of its own time.
+      const calendarId = connected.json().id as string;
+      const synced = await host.call('POST', `/v1/providers/${host.id}/calendars/${calendarId}/sync`);
+      expect([200, 202], synced.body).toContain(synced.statusCode);
+      const overlapping = await reschedule(client, b.id, { start: '2035-01-09T14:30:00+01:00' });
+      expect(overlapping.statusCode, overlapping.body).toBe(200);
+      await runDueCalendarWrites(server.ctx);
+      expect(mine().map((w) => `${w.method} ${w.status}`)).toEqual(['PUT 201', 'PUT 204', 'PUT 204']);
+      expect(mine()[2]!.body.split('\r\n')).toContain('DTSTART:20350109T133000Z');
     });
   });
 

@@ -51,6 +51,10 @@ ALTER TABLE bookings
   ADD COLUMN previous_start timestamptz,
   ADD COLUMN previous_end   timestamptz,
   ADD COLUMN reschedule_reason text,
+  -- The type's rules in force when the booking was made (a later edit of the type
+  -- applies to bookings made afterwards).
+  ADD COLUMN requires_confirmation boolean NOT NULL DEFAULT false,
+  ADD COLUMN cancellation_notice integer NOT NULL DEFAULT 0,
   -- iCalendar SEQUENCE: raised each time the booking moves.
   ADD COLUMN sequence       integer NOT NULL DEFAULT 0;
 

@@ -64,6 +64,7 @@ function judge(caller: Principal, p: Permission): Verdict {
     case 'eventType':
       return p.hostIds.length === 1 && p.hostIds[0] === caller.userId ? 'allowed' : 'forbidden';
     case 'closure':
+      if (caller.role !== 'provider') return 'forbidden';
       return p.providerIds !== null && p.providerIds.length === 1 && p.providerIds[0] === caller.userId ? 'allowed' : 'forbidden';
     case 'webhook':
     case 'apiKey':

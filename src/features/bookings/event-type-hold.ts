@@ -97,6 +97,7 @@ export async function holdEventTypeBooking(
     {
       providerId: hostId, clientId, eventTypeId: type.id, ...slot,
       blockedStart: blocked.start, blockedEnd: blocked.end, notes: input.notes ?? null, answers,
+      requiresConfirmation: type.spec.requiresConfirmation, cancellationNotice: type.spec.cancellationNotice,
     },
     (tx) => ensureWithinLimits(tx, type, hostId, zone, slot.start, null),
   );

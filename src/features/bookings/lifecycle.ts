@@ -1,6 +1,4 @@
 import { findBooking, markCancelled, markConfirmed, markDecided, markPending, type BookingRecord } from '../../db/bookings-repo.js';
-import type { Queryable } from '../../db/database.js';
-import { findEventTypeEvenDeleted } from '../../db/event-types-repo.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import { acceptTransition, cancelTransition, confirmTransition, declineTransition } from '../../domain/booking-state.js';
 import { ensureChangeAllowed } from '../../domain/change-rules.js';
@@ -24,15 +22,6 @@ export function allowed(caller: Principal, id: string, b: BookingRecord | null, 
   return b;
 }
 
-/** The rules of the booking's event type that outlive edits of the type (none for v1 bookings). */
-export async function bookingRulesOf(q: Queryable, b: BookingRecord): Promise<{ requiresConfirmation: boolean; cancellationNotice: number }> {
-  const type = b.eventTypeId === null ? null : await findEventTypeEvenDeleted(q, b.eventTypeId);
-  return {
-    requiresConfirmation: type?.spec.requiresConfirmation ?? false,
-    cancellationNotice: type?.spec.cancellationNotice ?? 0,
-  };
-}
-
 /**
  * The client confirms its hold: confirmed, or pending when the event type
  * requires the host's approval. With a strict write calendar the event is
@@ -44,7 +33,8 @@ export async function confirmBooking(ctx: AppContext, caller: Principal, id: str
   let strict: StrictWrite | null = null;
   const view = await (async () => {
     const before = allowed(caller, id, await findBooking(ctx.db, id), 'confirm');
-    const { requiresConfirmation } = await bookingRulesOf(ctx.db, before);
+    // The type's rules as they were when the booking was made, kept on it.
+    const { requiresConfirmation } = before;
     const planned = confirmTransition(before.status, requiresConfirmation);
     if (planned !== 'unchanged' && planned.to === 'confirmed') strict = await writeBeforeConfirm(ctx, before);
     return ctx.db.transaction(async (tx) => {
@@ -116,8 +106,7 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
     const transition = cancelTransition(b.status);
     if (transition === 'unchanged') return viewOf(tx, caller, b);
     const relation = bookingRelation(caller, { clientId: b.clientId, hostIds: hostsOf(b) })!;
-    const { cancellationNotice } = await bookingRulesOf(tx, b);
-    ensureChangeAllowed('cancel', relation, ctx.clock.now(), b.start, cancellationNotice);
+    ensureChangeAllowed('cancel', relation, ctx.clock.now(), b.start, b.cancellationNotice);
     const cancelled = await markCancelled(tx, id, reason, relation);
     await recordBookingEvent(tx, 'booking.cancelled', cancelled);
     await bumpAvailabilityVersion(tx, b.providerId);

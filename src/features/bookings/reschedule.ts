@@ -34,7 +34,7 @@ export async function rescheduleBooking(
   rescheduleAllowed(before.status);
   const relation = bookingRelation(caller, { clientId: before.clientId, hostIds: hostsOf(before) })!;
   const type = before.eventTypeId === null ? null : await findEventTypeEvenDeleted(ctx.db, before.eventTypeId);
-  ensureChangeAllowed('reschedule', relation, ctx.clock.now(), before.start, type?.spec.cancellationNotice ?? 0);
+  ensureChangeAllowed('reschedule', relation, ctx.clock.now(), before.start, before.cancellationNotice);
   const slot = await checkedSlot(ctx, before, type, input);
   // The buffers in force when the booking was made go with it.
   const blocked = { start: slot.start - (before.start - before.blockedStart), end: slot.end + (before.blockedEnd - before.end) };
@@ -44,7 +44,7 @@ export async function rescheduleBooking(
       const b = allowed(caller, id, await findBooking(tx, id, { forUpdate: true }), 'reschedule');
       rescheduleAllowed(b.status);
       if (type && slot.zone !== null) await ensureWithinLimits(tx, type, b.providerId, slot.zone, slot.start, b.id);
-      const status = statusAfterMove(b.status, type, relation);
+      const status = statusAfterMove(b, relation);
       const moved = await moveBooking(tx, id, {
         start: slot.start, end: slot.end, blockedStart: blocked.start, blockedEnd: blocked.end, status, reason: input.reason ?? null,
       });
@@ -83,8 +83,8 @@ async function checkedSlot(
   return { ...slot, zone };
 }
 
-/** A held booking stays held, a confirmed one confirmed, except when a client moves it on a type that needs approval. */
-function statusAfterMove(current: BookingStatus, type: EventTypeRecord | null, relation: BookingRelation): BookingStatus {
-  if (current === 'confirmed' && type?.spec.requiresConfirmation && relation === 'client') return 'pending';
-  return current;
+/** A held booking stays held, a confirmed one confirmed, except when a client moves one that needed approval. */
+function statusAfterMove(b: BookingRecord, relation: BookingRelation): BookingStatus {
+  if (b.status === 'confirmed' && b.requiresConfirmation && relation === 'client') return 'pending';
+  return b.status;
 }

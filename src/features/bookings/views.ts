@@ -33,8 +33,8 @@ export interface BookingView {
   calendarSync?: CalendarSyncView;
 }
 
-/** The hosts whose time a booking blocks (one today: its provider). */
-export const hostsOf = (b: BookingRecord): string[] => [b.providerId];
+/** The hosts whose time a booking blocks (providerId first). */
+export const hostsOf = (b: BookingRecord): string[] => b.hostIds;
 
 const optionalInstant = <K extends string>(key: K, ms: number | null) =>
   (ms !== null ? { [key]: formatInstant(ms) } : {}) as Partial<Record<K, string>>;
