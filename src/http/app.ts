@@ -15,7 +15,7 @@ import { acceptOnlyJson } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
-import { rateLimitPolicyOf, registerRateLimit } from './rate-limit.js';
+import { rateLimitPolicyOf, requestLimiter } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import { streamRoutes } from './routes/stream.js';
 
@@ -149,12 +149,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   if (options.changeFeed) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   if (ctx.config.metricsEnabled) registerHttpMetrics(app, ctx.metrics);
   const policy = rateLimitPolicyOf(ctx.config);
-  if (policy) {
-    // Before authentication: a flood is refused without a database lookup.
-    const store = options.rateLimitStore ?? new MemoryRateLimitStore(policy);
-    registerRateLimit(app, { policy, store, clock: ctx.clock, metrics: ctx.metrics });
-  }
-  registerAuth(app, ctx);
+  // Buckets are per checked user (else per address), so the limit is taken inside the authentication hook.
+  const limiter = policy
+    ? requestLimiter({ policy, store: options.rateLimitStore ?? new MemoryRateLimitStore(policy), clock: ctx.clock, metrics: ctx.metrics })
+    : null;
+  registerAuth(app, ctx, limiter);
   registerIdempotency(app, ctx.db);
   await registerRoutes(app, ctx);
   if (options.changeFeed) {

@@ -20,6 +20,13 @@ export async function getFeedLink(
   return { url, token };
 }
 
+/** Whether `token` is the provider's current feed token (an empty one never is). */
+export async function feedTokenMatches(ctx: AppContext, providerId: string, token: string | undefined): Promise<boolean> {
+  if (token === undefined || token === '') return false;
+  const expected = await findFeedToken(ctx.db, providerId);
+  return expected !== null && constantTimeEquals(token, expected);
+}
+
 /**
  * The feed is read by calendar apps that cannot send headers, so the token in
  * the URL is enough; with an API key instead, the usual provider/admin rule.
@@ -34,8 +41,7 @@ export async function renderFeed(
   } else {
     // An empty ?token= is no token, as an empty ?apiKey= is no key.
     if (access.token === undefined || access.token === '') throw new AppError('unauthenticated', 'Pass ?token= from calendar-feed, or an API key.');
-    const expected = await findFeedToken(ctx.db, providerId);
-    if (expected === null || !constantTimeEquals(access.token, expected)) {
+    if (!(await feedTokenMatches(ctx, providerId, access.token))) {
       throw new AppError('not_found', 'No calendar feed for this provider and token.');
     }
   }

@@ -1,7 +1,8 @@
 import { findUserByEmail, findUserById, insertUser, type Role, type UserRecord } from '../../db/users-repo.js';
 import { SQLSTATE, sqlState } from '../../db/database.js';
 import { AppError, invalidField } from '../../domain/errors.js';
-import { issueApiKey } from './auth.js';
+import { issueApiKey, issueApiKeyWithinCap } from './auth.js';
+import { withLoginAttempt } from './login-throttle.js';
 import { requireTimeZone } from '../slots/time-range.js';
 import type { AppContext, Principal } from '../context.js';
 import { hashPassword, newId, verifyPassword } from '../../platform/crypto/secrets.js';
@@ -77,10 +78,10 @@ export async function login(
   input: { email: string; password: string },
 ): Promise<{ apiKey: string; expiresAt: string }> {
   const user = await findUserByEmail(ctx.db, input.email.trim());
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? null);
+  const ok = await withLoginAttempt(ctx, input.email, () => verifyPassword(input.password, user?.passwordHash ?? null));
   if (!user || !ok) throw new AppError('unauthenticated', 'The email and password do not match.');
   const expiresAt = new Date(ctx.clock.now() + ctx.config.loginKeyTtlSeconds * 1000);
-  const key = await issueApiKey(ctx.db, user.id, { name: 'login', expiresAt });
+  const key = await issueApiKeyWithinCap(ctx, user.id, { name: 'login', expiresAt, replaceOldestNamed: 'login' });
   return { apiKey: key.secret, expiresAt: formatInstant(expiresAt.getTime()) };
 }
 

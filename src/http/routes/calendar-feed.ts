@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { getFeedLink, renderFeed } from '../../features/calendars/calendar-feed.js';
+import { feedTokenMatches, getFeedLink, renderFeed } from '../../features/calendars/calendar-feed.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { ProviderParams, problems, Security } from '../schemas/common.js';
@@ -14,12 +14,19 @@ export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox =
       response: { 200: Type.Object({ url: Type.String(), token: Type.String() }), ...problems(401, 403, 404) },
     },
   }, async (request) => {
-    const base = ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
+    const base = ctx.config.publicBaseUrl;
     return getFeedLink(ctx, principalOf(request), request.params.providerId, base);
   });
 
   app.get('/providers/:providerId/calendar.ics', {
-    config: { auth: 'optional' },
+    config: {
+      auth: 'optional',
+      // Calendar apps poll from a few shared addresses: a checked token is counted per feed, a wrong one by address.
+      rateLimitSubject: async (request) => {
+        const { params, query } = request as unknown as { params: { providerId: string }; query: { token?: string } };
+        return (await feedTokenMatches(ctx, params.providerId, query.token)) ? `feed:${params.providerId}` : null;
+      },
+    },
     schema: {
       summary: 'RFC 5545 feed of held (TENTATIVE) and confirmed bookings',
       tags: ['calendar feed'], params: ProviderParams,

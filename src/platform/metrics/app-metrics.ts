@@ -16,8 +16,8 @@ export type BookingOutcome = (typeof BOOKING_OUTCOMES)[number];
 export const CALENDAR_WRITE_OUTCOMES = ['written', 'removed', 'retry', 'failed', 'strict_failed'] as const;
 export type CalendarWriteOutcome = (typeof CALENDAR_WRITE_OUTCOMES)[number];
 
-/** Which limit refused a request: the per-key request rate, or the cap on live holds. */
-export type LimitKind = 'requests' | 'holds';
+/** Which limit refused a request: the per-user (or per-address) request rate, the cap on live holds, failed logins of an email. */
+export type LimitKind = 'requests' | 'holds' | 'logins';
 
 /** The product's series, one set per server (tests run several in one process). */
 export interface AppMetrics {
