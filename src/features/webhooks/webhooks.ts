@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { EVENT_TYPES } from '../../db/events-repo.js';
 import {
+  countWebhooksOf,
   deleteWebhook as deleteWebhookRow,
   findWebhook,
   insertWebhook,
@@ -111,13 +112,20 @@ export async function createWebhook(
   const url = await checkTargetUrl(input.url, ctx.config.webhookAllowPrivateUrls);
   const id = newId('wh');
   const secret = newWebhookSecret();
-  const created = await insertWebhook(ctx.db, {
-    id,
-    ownerId: caller.userId,
-    url,
-    events: [...new Set(input.events)],
-    description: input.description ?? null,
-    secretStored: storeSecret(ctx, id, secret),
+  const created = await ctx.db.transaction(async (tx) => {
+    // One user's webhooks are added one at a time, so the cap holds under concurrency.
+    await tx.query('SELECT pg_advisory_xact_lock(724106, hashtext($1))', [caller.userId]);
+    if ((await countWebhooksOf(tx, caller.userId)) >= ctx.config.maxWebhooksPerUser) {
+      throw new AppError('limit_reached', `A user may have at most ${ctx.config.maxWebhooksPerUser} webhooks; delete one first.`);
+    }
+    return insertWebhook(tx, {
+      id,
+      ownerId: caller.userId,
+      url,
+      events: [...new Set(input.events)],
+      description: input.description ?? null,
+      secretStored: storeSecret(ctx, id, secret),
+    });
   });
   return { ...toWebhookView(created), secret };
 }
