@@ -10,6 +10,7 @@ import type { ChangeFeed } from '../platform/change-feed/change-feed.js';
 import type { AppContext } from '../features/context.js';
 import { MemoryRateLimitStore, type RateLimitStore } from '../platform/rate-limit/rate-limit.js';
 import { registerAuth } from './auth.js';
+import { clientErrorHandler } from './client-error.js';
 import { registerIdempotency } from './idempotency.js';
 import { acceptOnlyJson } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
@@ -86,6 +87,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     genReqId: requestIdOf,
     trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     return503OnClosing: true,
+    // A request must arrive whole (headers and body) within REQUEST_TIMEOUT_MS and its headers within
+    // HEADERS_TIMEOUT_MS, else a 408; an idle socket is closed after as long. Checked every second.
+    requestTimeout: ctx.config.requestTimeoutMs,
+    connectionTimeout: ctx.config.requestTimeoutMs + 5_000,
+    http: { headersTimeout: ctx.config.headersTimeoutMs, connectionsCheckingInterval: Math.min(1_000, ctx.config.headersTimeoutMs) },
+    clientErrorHandler,
     // A malformed URL ('/v1/users/%ZZ') or an over-long path parameter fails before routing: answer it as problem+json too.
     frameworkErrors: (error, request, reply) => {
       reply.header('X-Request-Id', request.id); // these answers skip the onSend and onResponse hooks
