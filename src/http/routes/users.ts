@@ -9,7 +9,7 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
   app.post(
     '/users',
     {
-      config: { auth: 'optional' },
+      config: { auth: 'optional', secretFields: ['apiKey'] },
       schema: {
         summary: 'Create a provider or client (admin; anyone as a client when OPEN_SIGNUP=true)',
         tags: ['users'],
