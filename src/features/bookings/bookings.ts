@@ -27,6 +27,7 @@ import {
 } from '../calendars/calendar-writes.js';
 import type { AppContext, Principal } from '../context.js';
 import { recordBookingEvent } from './events.js';
+import { enforceBookingCaps } from './booking-caps.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { checkDuration, DEFAULT_DURATION_MINUTES } from '../slots/slots.js';
@@ -157,6 +158,7 @@ export async function holdBooking(
       // hold takes this lock before the provider's: one order, so no deadlock between them.
       await tx.query('SELECT pg_advisory_xact_lock(724102, hashtext($1))', [clientId]);
       await ensureRoomForAnotherHold(tx, ctx, caller, clientId);
+      await enforceBookingCaps(tx, ctx, caller, { clientId, providerId: input.providerId, start: slot.start });
       // Holds of one provider take turns. Without this, two overlapping inserts
       // can each find the other's uncommitted row while checking the exclusion
       // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)

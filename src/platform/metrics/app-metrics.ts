@@ -7,6 +7,7 @@ export const BOOKING_OUTCOMES = [
   'conflict',
   'not_bookable',
   'too_many_holds',
+  'too_many_bookings',
   'confirmed',
   'cancelled',
   'expired_on_confirm',
@@ -54,7 +55,7 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?
   );
   const bookings = registry.counter(
     'bookings_total',
-    'Booking requests by outcome: holds made or refused (conflict, not_bookable, too_many_holds), confirmations, cancellations, confirmations of expired holds.',
+    'Booking requests by outcome: holds made or refused (conflict, not_bookable, too_many_holds, too_many_bookings), confirmations, cancellations, confirmations of expired holds.',
     ['outcome'],
   );
   for (const outcome of BOOKING_OUTCOMES) bookings.labels(outcome);
