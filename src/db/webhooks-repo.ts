@@ -203,6 +203,11 @@ export async function claimDueDeliveries(
   }));
 }
 
+/** Gives claimed deliveries back unattempted (due now), for another round to take. */
+export async function releaseDeliveries(q: Queryable, ids: string[]): Promise<void> {
+  await q.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = ANY($1::text[]) AND status = 'pending'`, [ids]);
+}
+
 export async function countWebhooksOf(q: Queryable, ownerId: string): Promise<number> {
   const { rows } = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM webhooks WHERE owner_id = $1', [ownerId]);
   return rows[0]?.n ?? 0;

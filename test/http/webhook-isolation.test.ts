@@ -78,6 +78,6 @@ describe('a hanging webhook endpoint delays only itself', () => {
     // Generous: well under the hanging endpoint's timeout, which is what it waited for before.
     expect(beside).toBeLessThan(alone + TIMEOUT_MS / 2);
     // The hanging endpoint is not sent all 20 at once.
-    expect(hanging.accepted()).toBeLessThanOrEqual(2);
+    expect(hanging.accepted()).toBeLessThanOrEqual(4);
   });
 });

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import { claimDueDeliveries, recordAttempt, type ClaimedDelivery } from '../../db/webhooks-repo.js';
+import { claimDueDeliveries, recordAttempt, releaseDeliveries, type ClaimedDelivery } from '../../db/webhooks-repo.js';
 import { safeGet } from '../../integrations/calendars/safe-fetch.js';
 import { CalendarSourceError } from '../../integrations/calendars/provider.js';
 import type { Config } from '../../config.js';
@@ -17,7 +17,7 @@ export const MAX_ATTEMPTS = 8;
 const BACKOFF_FACTORS = [1, 6, 24, 120, 720, 2160, 4320];
 /** Deliveries in flight per process, and per endpoint (scheme://host:port) within it. */
 const MAX_IN_FLIGHT = 50;
-const MAX_IN_FLIGHT_PER_ENDPOINT = 2;
+const MAX_IN_FLIGHT_PER_ENDPOINT = 4;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export function retryDelayMs(attemptsMade: number, baseMs: number): number | null {
@@ -51,6 +51,7 @@ async function send(deps: WorkerDeps, d: ClaimedDelivery, signal: AbortSignal): 
       allowPrivateAddresses: deps.config.webhookAllowPrivateUrls,
       timeoutMs: deps.config.webhookTimeoutMs,
       maxBytes: MAX_RESPONSE_BYTES,
+      followRedirects: false,
       signal,
     });
     // safeGet does not hand back the 2xx status itself; the delivery's status says it succeeded.
@@ -70,8 +71,9 @@ async function send(deps: WorkerDeps, d: ClaimedDelivery, signal: AbortSignal): 
  * Sends webhook deliveries without making them wait on each other: each poll
  * claims what is due for the endpoints that have room (at most
  * MAX_IN_FLIGHT_PER_ENDPOINT each, MAX_IN_FLIGHT in all) and starts them, and
- * the next poll does not wait for them to finish. So an endpoint that hangs
- * until WEBHOOK_TIMEOUT_MS holds two of its own deliveries, never another
+ * the next poll does not wait for them to finish (one that finishes asks for
+ * a poll at once). So an endpoint that hangs until WEBHOOK_TIMEOUT_MS holds
+ * four of its own deliveries, never another
  * endpoint's; and once it has timed out three times in a row its circuit
  * opens (endpoint-circuit.ts) and it is left alone for a while.
  */
@@ -82,6 +84,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly deps: WorkerDeps,
     private readonly onError: (error: unknown) => void = () => {},
+    private readonly onRoom: () => void = () => {},
     private readonly circuits = new EndpointCircuits(),
     private readonly now: () => number = Date.now,
   ) {}
@@ -90,23 +93,37 @@ export class WebhookDispatcher {
   async poll(signal: AbortSignal): Promise<number> {
     const room = MAX_IN_FLIGHT - this.running.size;
     if (room <= 0 || signal.aborted) return 0;
-    const busy = [...this.inFlight.keys()]; // an endpoint with anything in flight waits for it
-    const skip = [...new Set([...busy, ...this.circuits.openEndpoints(this.now())])];
+    const full = [...this.inFlight].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_ENDPOINT).map(([endpoint]) => endpoint);
+    const skip = [...new Set([...full, ...this.circuits.openEndpoints(this.now())])];
     const claimed = await claimDueDeliveries(this.deps.db, room, this.deps.config.webhookTimeoutMs + 30_000, {
       perEndpoint: MAX_IN_FLIGHT_PER_ENDPOINT,
       skipEndpoints: skip,
     });
-    for (const d of claimed) {
-      this.inFlight.set(d.endpoint, (this.inFlight.get(d.endpoint) ?? 0) + 1);
+    // An endpoint with some in flight may have been given more than its room: the extra go back, due now.
+    const extra = claimed.filter((d) => {
+      const n = this.inFlight.get(d.endpoint) ?? 0;
+      this.inFlight.set(d.endpoint, n + 1);
+      return n >= MAX_IN_FLIGHT_PER_ENDPOINT;
+    });
+    for (const d of extra) this.finished(d.endpoint);
+    if (extra.length > 0) await releaseDeliveries(this.deps.db, extra.map((d) => d.id));
+    const started = claimed.filter((d) => !extra.includes(d));
+    for (const d of started) {
       const task: Promise<void> = this.attempt(d, signal).catch(this.onError).finally(() => {
         this.running.delete(task);
-        const left = (this.inFlight.get(d.endpoint) ?? 1) - 1;
-        if (left <= 0) this.inFlight.delete(d.endpoint);
-        else this.inFlight.set(d.endpoint, left);
+        this.finished(d.endpoint);
+        // Room again for this endpoint: look for its next delivery now rather than at the next poll.
+        if (!signal.aborted) this.onRoom();
       });
       this.running.add(task);
     }
-    return claimed.length;
+    return started.length;
+  }
+
+  private finished(endpoint: string): void {
+    const left = (this.inFlight.get(endpoint) ?? 1) - 1;
+    if (left <= 0) this.inFlight.delete(endpoint);
+    else this.inFlight.set(endpoint, left);
   }
 
   /** Resolves when every delivery started so far has been written down. */
@@ -138,12 +155,23 @@ export async function deliverDueWebhooks(deps: WorkerDeps, signal: AbortSignal =
 /** Polls every WEBHOOK_POLL_MS without waiting for the deliveries it started; unref'd; stop() waits for them. */
 export function startWebhookWorker(deps: WorkerDeps, everyMs: number, onError: (error: unknown) => void): () => Promise<void> {
   const controller = new AbortController();
-  const dispatcher = new WebhookDispatcher(deps, onError);
   let polling: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (polling) return;
-    polling = dispatcher.poll(controller.signal).then(() => {}, onError).finally(() => { polling = null; });
-  }, everyMs);
+  let again = false;
+  const poll = () => {
+    if (polling) {
+      again = true; // a delivery finished during this poll: poll once more after it
+      return;
+    }
+    polling = dispatcher.poll(controller.signal).then(() => {}, onError).finally(() => {
+      polling = null;
+      if (again && !controller.signal.aborted) {
+        again = false;
+        poll();
+      }
+    });
+  };
+  const dispatcher = new WebhookDispatcher(deps, onError, poll);
+  const timer = setInterval(poll, everyMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
