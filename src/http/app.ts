@@ -13,6 +13,7 @@ import { registerAuth } from './auth.js';
 import { clientErrorHandler } from './client-error.js';
 import { registerIdempotency } from './idempotency.js';
 import { acceptOnlyJson } from './json-body.js';
+import { refuseControlCharacters } from './text-fields.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
@@ -120,6 +121,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT')) request.body = {};
   });
+  refuseControlCharacters(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('X-Request-Id', request.id);
     return payload;

@@ -1,5 +1,5 @@
 import { feedBookings } from '../../db/bookings-repo.js';
-import { ensureFeedToken, findFeedToken } from '../../db/calendar-feeds-repo.js';
+import { ensureFeedToken, findFeedToken, replaceFeedToken } from '../../db/calendar-feeds-repo.js';
 import { AppError } from '../../domain/errors.js';
 import { renderCalendar } from '../../domain/ics.js';
 import type { AppContext, Principal } from '../context.js';
@@ -8,14 +8,22 @@ import { constantTimeEquals, newFeedToken } from '../../platform/crypto/secrets.
 
 const FEED_HISTORY_MS = 90 * 24 * 3600 * 1000;
 
+/**
+ * The feed's link, built on PUBLIC_BASE_URL (never on the request's Host).
+ * `rotate` replaces the token first: calendar apps subscribed with the old
+ * link then get 404 until given the new one.
+ */
 export async function getFeedLink(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  baseUrl: string,
+  options: { rotate?: boolean } = {},
 ): Promise<{ url: string; token: string }> {
   await requireProviderAccess(ctx.db, caller, providerId);
-  const token = await ensureFeedToken(ctx.db, providerId, newFeedToken());
+  const token = options.rotate
+    ? await replaceFeedToken(ctx.db, providerId, newFeedToken())
+    : await ensureFeedToken(ctx.db, providerId, newFeedToken());
+  const baseUrl = ctx.config.publicBaseUrl;
   const url = `${baseUrl}/v1/providers/${encodeURIComponent(providerId)}/calendar.ics?token=${encodeURIComponent(token)}`;
   return { url, token };
 }

@@ -5,18 +5,26 @@ import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { ProviderParams, problems, Security } from '../schemas/common.js';
 
+const FeedLink = Type.Object({ url: Type.String(), token: Type.String() });
+
 export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.get('/providers/:providerId/calendar-feed', {
     config: { auth: 'required' },
     schema: {
       summary: 'The provider\'s ICS feed URL (with its token)',
       tags: ['calendar feed'], security: Security, params: ProviderParams,
-      response: { 200: Type.Object({ url: Type.String(), token: Type.String() }), ...problems(401, 403, 404) },
+      response: { 200: FeedLink, ...problems(401, 403, 404) },
     },
-  }, async (request) => {
-    const base = ctx.config.publicBaseUrl;
-    return getFeedLink(ctx, principalOf(request), request.params.providerId, base);
-  });
+  }, async (request) => getFeedLink(ctx, principalOf(request), request.params.providerId));
+
+  app.post('/providers/:providerId/calendar-feed/rotate', {
+    config: { auth: 'required' },
+    schema: {
+      summary: 'Replace the feed\'s token: the old link stops working at once',
+      tags: ['calendar feed'], security: Security, params: ProviderParams,
+      response: { 200: FeedLink, ...problems(401, 403, 404) },
+    },
+  }, async (request) => getFeedLink(ctx, principalOf(request), request.params.providerId, { rotate: true }));
 
   app.get('/providers/:providerId/calendar.ics', {
     config: {
