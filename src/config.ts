@@ -20,7 +20,23 @@ export interface Config {
   minNoticeMinutes: number;
   expirySweepSeconds: number;
   loginKeyTtlSeconds: number;
-  publicUrl: string | null;
+  /** Failed logins one email may have within loginFailureWindowSeconds; more are a 429 before any password check. */
+  loginMaxFailures: number;
+  loginFailureWindowSeconds: number;
+  /** Working (unrevoked, unexpired) API keys one user may have. */
+  maxApiKeysPerUser: number;
+  /** Webhooks one user may have. */
+  maxWebhooksPerUser: number;
+  /** Live future bookings (held or confirmed, not yet started) one client may have with one provider, and overall. */
+  maxBookingsPerClientPerProvider: number;
+  maxBookingsPerClient: number;
+  /** How far ahead a booking may start, in days. */
+  bookingHorizonDays: number;
+  /** The most a request may take to arrive (headers and body), and its headers alone; then a 408. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** PUBLIC_BASE_URL: the origin links are built from (the calendar feed URL), never the request's Host. */
+  publicBaseUrl: string;
   /** ENCRYPTION_KEY: 32 bytes for AES-256-GCM over calendar credentials; null when unset. */
   encryptionKey: Buffer | null;
   /** How often connected calendars are refreshed in the background. */
@@ -191,10 +207,13 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const logLevel = env.LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  const publicUrl = readUrl(env, 'PUBLIC_URL', ['http:', 'https:']);
+  const port = readInt(env, 'PORT', 3000, 0, 65535);
+  // PUBLIC_URL is the old name of PUBLIC_BASE_URL, still read.
+  const publicBaseUrl = readUrl(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? readUrl(env, 'PUBLIC_URL', ['http:', 'https:']);
+  const requestTimeoutMs = readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 30_000);
   const rateLimitPerMinute = readInt(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
-    port: readInt(env, 'PORT', 3000, 0, 65535),
+    port,
     host,
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: readRedisUrl(env),
@@ -206,7 +225,16 @@ export function loadConfig(env: Env = process.env): Config {
     minNoticeMinutes: readInt(env, 'MIN_NOTICE_MINUTES', 1440, 0, 365 * 24 * 60),
     expirySweepSeconds: readInt(env, 'EXPIRY_SWEEP_SECONDS', 30, 1, 3600),
     loginKeyTtlSeconds: readInt(env, 'LOGIN_KEY_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
-    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    loginMaxFailures: readInt(env, 'LOGIN_MAX_FAILURES', 10, 1, 10_000),
+    loginFailureWindowSeconds: readInt(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 7 * 24 * 3600),
+    maxApiKeysPerUser: readInt(env, 'MAX_API_KEYS_PER_USER', 50, 1, 10_000),
+    maxWebhooksPerUser: readInt(env, 'MAX_WEBHOOKS_PER_USER', 20, 1, 10_000),
+    maxBookingsPerClientPerProvider: readInt(env, 'MAX_BOOKINGS_PER_CLIENT_PER_PROVIDER', 20, 1, 100_000),
+    maxBookingsPerClient: readInt(env, 'MAX_BOOKINGS_PER_CLIENT', 50, 1, 100_000),
+    bookingHorizonDays: readInt(env, 'BOOKING_HORIZON_DAYS', 365, 1, 3650),
+    requestTimeoutMs,
+    headersTimeoutMs: readInt(env, 'HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), 100, requestTimeoutMs),
+    publicBaseUrl: (publicBaseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
     encryptionKey: readEncryptionKey(env),
     calendarSyncSeconds: readInt(env, 'CALENDAR_SYNC_SECONDS', 300, 1, 7 * 24 * 3600),
     calendarAllowPrivateUrls: readBool(env, 'CALENDAR_ALLOW_PRIVATE_URLS', false),

@@ -98,3 +98,14 @@ export async function countActiveKeys(q: Queryable, userId: string): Promise<num
   );
   return rows[0]?.n ?? 0;
 }
+
+/** The id of the user's oldest working key with this name (the login keys), if any. */
+export async function oldestActiveKeyNamed(q: Queryable, userId: string, name: string): Promise<string | null> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM api_keys
+      WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+      ORDER BY created_at, id LIMIT 1`,
+    [userId, name],
+  );
+  return rows[0]?.id ?? null;
+}

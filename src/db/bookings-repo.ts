@@ -150,6 +150,18 @@ export async function liveHoldsOfClient(q: Queryable, clientId: string): Promise
   return { count: rows[0]?.n ?? 0, secondsToFirstExpiry: rows[0]?.wait ?? null };
 }
 
+/** A client's upcoming bookings (held and unexpired, or confirmed; starting after now): with one provider, and in all. */
+export async function upcomingBookingsOfClient(q: Queryable, clientId: string, providerId: string): Promise<{ withProvider: number; overall: number }> {
+  const { rows } = await q.query<{ with_provider: number; overall: number }>(
+    `SELECT count(*) FILTER (WHERE provider_id = $2)::int AS with_provider, count(*)::int AS overall
+       FROM bookings
+      WHERE client_id = $1 AND start_at > now()
+        AND ${LIVE}`,
+    [clientId, providerId],
+  );
+  return { withProvider: rows[0]?.with_provider ?? 0, overall: rows[0]?.overall ?? 0 };
+}
+
 export type NewHold = Pick<
   BookingRecord,
   'id' | 'providerId' | 'clientId' | 'eventTypeId' | 'start' | 'end' | 'blockedStart' | 'blockedEnd' | 'notes' | 'answers'

@@ -14,3 +14,13 @@ export async function findFeedToken(q: Queryable, providerId: string): Promise<s
   const { rows } = await q.query<{ token: string }>('SELECT token FROM calendar_feeds WHERE provider_id = $1', [providerId]);
   return rows[0]?.token ?? null;
 }
+
+/** Replaces the provider's feed token: the old one stops working at once. */
+export async function replaceFeedToken(q: Queryable, providerId: string, token: string): Promise<string> {
+  await q.query(
+    `INSERT INTO calendar_feeds (provider_id, token) VALUES ($1, $2)
+     ON CONFLICT (provider_id) DO UPDATE SET token = EXCLUDED.token`,
+    [providerId, token],
+  );
+  return token;
+}

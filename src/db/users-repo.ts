@@ -56,6 +56,10 @@ export async function findUserByEmail(q: Queryable, email: string): Promise<User
   return rows[0] ? toRecord(rows[0]) : null;
 }
 
+export async function setPasswordHash(q: Queryable, id: string, passwordHash: string): Promise<void> {
+  await q.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+}
+
 export async function findFirstAdmin(q: Queryable): Promise<UserRecord | null> {
   const { rows } = await q.query<UserRow>(
     `SELECT ${COLUMNS} FROM users WHERE role = 'admin' ORDER BY created_at, id LIMIT 1`,

@@ -139,6 +139,8 @@ export interface ClaimedDelivery {
   id: string;
   attempts: number;
   url: string;
+  /** scheme://host[:port] of the url: deliveries to one endpoint share its concurrency and circuit. */
+  endpoint: string;
   webhookId: string;
   secretStored: string;
   eventType: string;
@@ -146,20 +148,36 @@ export interface ClaimedDelivery {
   eventCreatedAt: number;
 }
 
+/** The endpoint (origin) of a stored webhook URL, which is always a normalized http(s) URL without user info. */
+const ENDPOINT_SQL = `substring(w.url from '^[a-z][a-z0-9+.-]*://[^/?#]+')`;
+
 /**
- * Takes up to `limit` due deliveries and leases them for `leaseMs` (their
+ * Takes up to `limit` due deliveries, at most `perEndpoint` for any one
+ * endpoint and none for the endpoints in `skipEndpoints` (busy in this
+ * process, or with an open circuit), and leases them for `leaseMs` (their
  * next_attempt_at moves past the attempt's timeout), so another process skips
  * them now (SKIP LOCKED) and later (not due); a worker that dies mid-attempt
  * leaves them to be retried when the lease ends. Oldest due first.
  */
-export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+  options: { perEndpoint?: number; skipEndpoints?: string[] } = {},
+): Promise<ClaimedDelivery[]> {
   const { rows } = await q.query<{
-    id: string; attempts: number; url: string; webhook_id: string; secret_stored: string;
+    id: string; attempts: number; url: string; endpoint: string; webhook_id: string; secret_stored: string;
     type: string; data: unknown; event_created_at: Date;
   }>(
-    `WITH due AS (
+    `WITH candidates AS (
+       SELECT d.id, d.next_attempt_at,
+              row_number() OVER (PARTITION BY ${ENDPOINT_SQL} ORDER BY d.next_attempt_at, d.id) AS nth
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+          AND NOT (${ENDPOINT_SQL} = ANY($4::text[]))
+     ), due AS (
        SELECT id FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
+        WHERE id IN (SELECT id FROM candidates WHERE nth <= $3)
         ORDER BY next_attempt_at, id LIMIT $1
         FOR UPDATE SKIP LOCKED
      ), leased AS (
@@ -167,20 +185,32 @@ export async function claimDueDeliveries(q: Queryable, limit: number, leaseMs: n
          FROM due WHERE d.id = due.id
        RETURNING d.id, d.attempts, d.webhook_id, d.event_id
      )
-     SELECT l.id, l.attempts, w.url, l.webhook_id, w.secret_stored, e.type, e.data, e.created_at AS event_created_at
+     SELECT l.id, l.attempts, w.url, ${ENDPOINT_SQL} AS endpoint, l.webhook_id, w.secret_stored, e.type, e.data,
+            e.created_at AS event_created_at
        FROM leased l JOIN webhooks w ON w.id = l.webhook_id JOIN events e ON e.id = l.event_id`,
-    [limit, leaseMs],
+    [limit, leaseMs, options.perEndpoint ?? limit, options.skipEndpoints ?? []],
   );
   return rows.map((r) => ({
     id: r.id,
     attempts: r.attempts,
     url: r.url,
+    endpoint: r.endpoint,
     webhookId: r.webhook_id,
     secretStored: r.secret_stored,
     eventType: r.type,
     eventData: typeof r.data === 'string' ? JSON.parse(r.data) : r.data,
     eventCreatedAt: r.event_created_at.getTime(),
   }));
+}
+
+/** Gives claimed deliveries back unattempted (due now), for another round to take. */
+export async function releaseDeliveries(q: Queryable, ids: string[]): Promise<void> {
+  await q.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = ANY($1::text[]) AND status = 'pending'`, [ids]);
+}
+
+export async function countWebhooksOf(q: Queryable, ownerId: string): Promise<number> {
+  const { rows } = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM webhooks WHERE owner_id = $1', [ownerId]);
+  return rows[0]?.n ?? 0;
 }
 
 /** Writes down one attempt: succeeded, failed for good, or pending again after retryInMs. */

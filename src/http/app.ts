@@ -10,12 +10,14 @@ import type { ChangeFeed } from '../platform/change-feed/change-feed.js';
 import type { AppContext } from '../features/context.js';
 import { MemoryRateLimitStore, type RateLimitStore } from '../platform/rate-limit/rate-limit.js';
 import { registerAuth } from './auth.js';
+import { clientErrorHandler } from './client-error.js';
 import { registerIdempotency } from './idempotency.js';
 import { acceptOnlyJson } from './json-body.js';
+import { refuseControlCharacters } from './text-fields.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
-import { rateLimitPolicyOf, registerRateLimit } from './rate-limit.js';
+import { rateLimitPolicyOf, requestLimiter } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import { streamRoutes } from './routes/stream.js';
 
@@ -86,6 +88,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     genReqId: requestIdOf,
     trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     return503OnClosing: true,
+    // A request must arrive whole (headers and body) within REQUEST_TIMEOUT_MS and its headers within
+    // HEADERS_TIMEOUT_MS, else a 408; an idle socket is closed after as long. Checked every second.
+    requestTimeout: ctx.config.requestTimeoutMs,
+    connectionTimeout: ctx.config.requestTimeoutMs + 5_000,
+    http: { headersTimeout: ctx.config.headersTimeoutMs, connectionsCheckingInterval: Math.min(1_000, ctx.config.headersTimeoutMs) },
+    clientErrorHandler,
     // A malformed URL ('/v1/users/%ZZ') or an over-long path parameter fails before routing: answer it as problem+json too.
     frameworkErrors: (error, request, reply) => {
       reply.header('X-Request-Id', request.id); // these answers skip the onSend and onResponse hooks
@@ -113,6 +121,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT')) request.body = {};
   });
+  refuseControlCharacters(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('X-Request-Id', request.id);
     return payload;
@@ -149,12 +158,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   if (options.changeFeed) await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   if (ctx.config.metricsEnabled) registerHttpMetrics(app, ctx.metrics);
   const policy = rateLimitPolicyOf(ctx.config);
-  if (policy) {
-    // Before authentication: a flood is refused without a database lookup.
-    const store = options.rateLimitStore ?? new MemoryRateLimitStore(policy);
-    registerRateLimit(app, { policy, store, clock: ctx.clock, metrics: ctx.metrics });
-  }
-  registerAuth(app, ctx);
+  // Buckets are per checked user (else per address), so the limit is taken inside the authentication hook.
+  const limiter = policy
+    ? requestLimiter({ policy, store: options.rateLimitStore ?? new MemoryRateLimitStore(policy), clock: ctx.clock, metrics: ctx.metrics })
+    : null;
+  registerAuth(app, ctx, limiter);
   registerIdempotency(app, ctx.db);
   await registerRoutes(app, ctx);
   if (options.changeFeed) {

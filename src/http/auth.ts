@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticate } from '../features/identity/auth.js';
 import type { AppContext, Principal } from '../features/context.js';
 import { AppError } from '../domain/errors.js';
+import type { RequestLimiter } from './rate-limit.js';
 
 /** `required` (the default under /v1), `optional` (the route decides), or `none`. */
 export type AuthMode = 'required' | 'optional' | 'none';
@@ -27,14 +28,27 @@ export function apiKeyOf(request: FastifyRequest): string | undefined {
   return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined;
 }
 
-export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
+/**
+ * Who is calling, then the rate limit for that caller (http/rate-limit.ts),
+ * then the refusal of a bad key: a refused key is charged to the client's
+ * address, so guessing keys ends in 429 like any flood. Routes with auth
+ * 'none' never look at a key (login, sign-up's checks are their own).
+ */
+export function registerAuth(app: FastifyInstance, ctx: AppContext, limit: RequestLimiter | null): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const mode = request.routeOptions.config.auth ?? 'none';
-    if (mode === 'none') return;
-    const secret = apiKeyOf(request);
-    if (secret === undefined && mode === 'optional') return;
-    request.principal = await authenticate(ctx, secret);
+    let refusal: unknown = null;
+    if (mode !== 'none') {
+      try {
+        const secret = apiKeyOf(request);
+        if (secret !== undefined || mode === 'required') request.principal = await authenticate(ctx, secret);
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    if (limit) await limit(request, reply);
+    if (refusal !== null) throw refusal;
   });
 }
 

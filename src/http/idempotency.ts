@@ -50,6 +50,36 @@ function replayedHeaders(reply: FastifyReply): Record<string, string> {
   return out;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Top-level fields of the answer that are secrets shown once (an API key, a signing secret): never stored for a replay. */
+    secretFields?: string[];
+  }
+}
+
+/**
+ * The answer as it is kept for replays: without the route's secret fields,
+ * and saying which were left out, so a replay tells the client the secret is
+ * not shown again instead of showing it to any key of the user for 24 hours.
+ *
+ *   {"id":"key_1","apiKey":"bk_..."}  ->  {"id":"key_1","notShownAgain":["apiKey"]}
+ */
+export function withoutSecrets(payload: string, secretFields: readonly string[] | undefined): string {
+  if (!secretFields || secretFields.length === 0) return payload;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return payload;
+  const body = { ...(parsed as Record<string, unknown>) };
+  const removed = secretFields.filter((field) => field in body);
+  if (removed.length === 0) return payload;
+  for (const field of removed) delete body[field];
+  return JSON.stringify({ ...body, notShownAgain: removed });
+}
+
 interface Claim {
   callerId: string;
   key: string;
@@ -122,7 +152,7 @@ export function registerIdempotency(app: FastifyInstance, db: Database): void {
       } else {
         await completeIdempotencyKey(db, claim.callerId, claim.key, {
           statusCode: reply.statusCode,
-          body: payload,
+          body: withoutSecrets(payload, request.routeOptions.config.secretFields),
           headers: replayedHeaders(reply),
         });
       }

@@ -17,9 +17,31 @@ export function requestIdOf(raw: IncomingMessage): string {
   return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
-/** Keys and feed tokens may ride in the query string; they must not reach the logs. */
+const SECRET_PARAMETERS = new Set(['apikey', 'token']);
+
+/**
+ * Keys and feed tokens may ride in the query string; they must not reach the
+ * logs. Names are compared after percent-decoding (`?api%4Bey=` is read as
+ * `apiKey` by the query parser, so it authenticates), case-insensitively; a
+ * parameter whose name cannot be decoded is redacted too.
+ *
+ *   redactUrl('/v1/users/me?api%4Bey=bk_1&x=2') -> '/v1/users/me?api%4Bey=[redacted]&x=2'
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:apiKey|token)=)[^&#]*/gi, '$1[redacted]');
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const parts = url.slice(at + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name: string;
+    try {
+      name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+    } catch {
+      name = 'token';
+    }
+    return SECRET_PARAMETERS.has(name.trim().toLowerCase()) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+  });
+  return `${url.slice(0, at)}?${parts.join('&')}`;
 }
 
 const serializers = {

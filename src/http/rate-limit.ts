@@ -1,14 +1,23 @@
-import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppMetrics } from '../platform/metrics/app-metrics.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../features/context.js';
 import type { RateLimitPolicy, RateLimitStore } from '../platform/rate-limit/rate-limit.js';
 import { AppError } from '../domain/errors.js';
-import { apiKeyOf } from './auth.js';
 
 /** Probes, metrics and documentation are never limited: a load balancer or a scraper must always get through. */
 const UNLIMITED_ROUTES = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * For a route whose callers are known by something other than an API key
+     * (the calendar feed's token): the bucket of a request whose credential
+     * this function has checked, or null to count it by its address.
+     */
+    rateLimitSubject?: (request: FastifyRequest) => Promise<string | null>;
+  }
+}
 
 function isUnlimited(request: FastifyRequest): boolean {
   // CORS preflights do no work and carry no key; browsers would otherwise pay twice per call.
@@ -18,24 +27,17 @@ function isUnlimited(request: FastifyRequest): boolean {
 }
 
 /**
- * The bucket a request draws from: its API key (as presented, hashed so no
- * secret is kept in memory), else its calendar-feed token (calendar apps poll
- * feeds from a few shared addresses), else its client address. Runs before
- * authentication, so a flood is refused before it reaches the database.
+ * The bucket a request draws from, chosen only from what has been checked:
+ * the authenticated user (all of a user's keys share one bucket, so minting
+ * keys does not multiply the limit), else a credential the route itself has
+ * verified (a calendar feed's token), else the client address. A key or
+ * token that is merely presented never picks a bucket: made-up ones would
+ * each get a fresh one.
  */
-export function rateLimitKey(request: FastifyRequest): string {
-  let secret: string | undefined;
-  try {
-    secret = apiKeyOf(request);
-  } catch {
-    secret = undefined; // a malformed Authorization header: authentication answers it with a 401
-  }
-  if (secret === undefined) {
-    const token = (request.query as Record<string, unknown> | undefined)?.token;
-    if (typeof token === 'string' && token !== '') secret = `feed-token:${token}`;
-  }
-  if (secret === undefined) return `ip:${request.ip}`;
-  return `key:${createHash('sha256').update(secret).digest('base64url')}`;
+export async function rateLimitKey(request: FastifyRequest): Promise<string> {
+  if (request.principal) return `user:${request.principal.userId}`;
+  const subject = await request.routeOptions.config.rateLimitSubject?.(request);
+  return subject ?? `ip:${request.ip}`;
 }
 
 /**
@@ -54,22 +56,27 @@ export function rateLimitPolicyOf(config: Pick<Config, 'rateLimitPerMinute' | 'r
   return config.rateLimitPerMinute > 0 ? { limit: config.rateLimitPerMinute, windowSeconds: 60, burst: config.rateLimitBurst } : null;
 }
 
-export function registerRateLimit(
-  app: FastifyInstance,
-  options: { policy: RateLimitPolicy; store: RateLimitStore; clock: Clock; metrics: AppMetrics },
-): void {
+export type RequestLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * Takes one token from the request's bucket (see rateLimitKey) and throws a
+ * 429 when there is none. Called by the authentication hook once it knows who
+ * is calling, and also for a credential it refused, so that guessing keys is
+ * paid from the guesser's address.
+ */
+export function requestLimiter(options: { policy: RateLimitPolicy; store: RateLimitStore; clock: Clock; metrics: AppMetrics }): RequestLimiter {
   const { policy, store, clock } = options;
   const policyValue = policyHeader(policy);
   const refused = options.metrics.rateLimited.labels('requests');
-  app.addHook('onRequest', async (request, reply) => {
+  return async (request, reply) => {
     if (isUnlimited(request)) return;
-    const key = rateLimitKey(request);
+    const key = await rateLimitKey(request);
     const decision = await store.take(key, clock.now());
     reply.header('RateLimit-Policy', policyValue);
     reply.header('RateLimit', `limit=${policy.burst}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`);
     if (decision.allowed) return;
     refused.inc();
-    const who = key.startsWith('ip:') ? 'this client address' : 'this API key';
+    const who = key.startsWith('ip:') ? 'this client address' : key.startsWith('user:') ? 'this user (all its API keys together)' : 'this calendar feed';
     throw new AppError(
       'rate_limited',
       `Too many requests from ${who}: the limit is ${policy.limit} per ${policy.windowSeconds} seconds ` +
@@ -77,5 +84,5 @@ export function registerRateLimit(
       undefined,
       decision.retryAfterSeconds,
     );
-  });
+  };
 }

@@ -301,9 +301,9 @@ describe('API keys', () => {
 
     it('a login key can be revoked like any other', async () => {
       const email = `login-${Math.random().toString(36).slice(2)}@example.test`;
-      const created = await admin(server)('POST', '/v1/users', { name: 'L', email, role: 'client', password: 'password123' });
+      const created = await admin(server)('POST', '/v1/users', { name: 'L', email, role: 'client', password: 'login key passphrase' });
       expect(created.statusCode, created.body).toBe(201);
-      const login = await client(server, null)('POST', '/v1/auth/login', { email, password: 'password123' });
+      const login = await client(server, null)('POST', '/v1/auth/login', { email, password: 'login key passphrase' });
       expect(login.statusCode, login.body).toBe(200);
       const call = client(server, login.json().apiKey);
       const keys = (await call('GET', '/v1/api-keys')).json().data as KeyView[];

@@ -100,6 +100,8 @@ export async function holdEventTypeBooking(
       requiresConfirmation: type.spec.requiresConfirmation, cancellationNotice: type.spec.cancellationNotice,
     },
     (tx) => ensureWithinLimits(tx, type, hostId, zone, slot.start, null),
+    // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
+    type.spec.bookingWindow ? { horizonDays: Infinity } : {},
   );
   return toBookingView(held);
 }

@@ -1,11 +1,13 @@
 import { expireLapsedHolds } from '../../db/bookings-repo.js';
 import { deleteSettledEventsOlderThan } from '../../db/events-repo.js';
 import { deleteIdempotencyKeysOlderThan } from '../../db/idempotency-repo.js';
+import { deleteLoginAttemptsOlderThan } from '../../db/login-attempts-repo.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import type { Database } from '../../db/database.js';
 import { recordBookingEvent } from './events.js';
 
 const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
+const LOGIN_ATTEMPT_RETENTION_SECONDS = 7 * 24 * 3600;
 /** Change events (and their webhook deliveries) are kept a week once nothing is pending. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -26,6 +28,8 @@ export async function sweepOnce(
   });
   const deleted = await deleteIdempotencyKeysOlderThan(db, IDEMPOTENCY_RETENTION_SECONDS);
   const eventsDeleted = await deleteSettledEventsOlderThan(db, EVENT_RETENTION_SECONDS);
+  // Older than the longest LOGIN_FAILURE_WINDOW_SECONDS allowed: they no longer count.
+  await deleteLoginAttemptsOlderThan(db, LOGIN_ATTEMPT_RETENTION_SECONDS);
   return { expiredHolds: expired.holds, expiredProviders: expired.providerIds.length, idempotencyKeysDeleted: deleted, eventsDeleted };
 }
 

@@ -10,6 +10,7 @@ import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import type { AppContext, Principal } from '../context.js';
 import { newId } from '../../platform/crypto/secrets.js';
+import { enforceBookingCaps } from './booking-caps.js';
 import { recordBookingEvent } from './events.js';
 
 /** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
@@ -64,7 +65,7 @@ export async function lockProviderAndClear(tx: Queryable, providerId: string, bl
 
 /**
  * The hold's transaction, the same for every kind of booking: the client's
- * lock and hold cap, the provider's lock, lapsed holds released, then
+ * lock, hold cap and booking caps (booking-caps.ts), the provider's lock, lapsed holds released, then
  * `checkUnderLock` (rules that count other bookings), then the insert. "Nobody
  * else has this time" is not checked at all but left to the exclusion
  * constraint on blocked ranges, which is what makes it true under any concurrency.
@@ -74,6 +75,7 @@ export async function insertHoldUnderLocks(
   caller: Principal,
   hold: Omit<NewHold, 'id' | 'ttlSeconds'>,
   checkUnderLock?: (tx: Queryable) => Promise<void>,
+  options: { horizonDays?: number } = {},
 ): Promise<BookingRecord> {
   let released = 0;
   try {
@@ -81,6 +83,10 @@ export async function insertHoldUnderLocks(
       // Holds of one client take turns, so the cap is counted by one at a time; this lock comes before the provider's.
       await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [hold.clientId]);
       await ensureRoomForAnotherHold(tx, ctx, caller, hold.clientId);
+      await enforceBookingCaps(tx, ctx, caller, {
+        clientId: hold.clientId, providerId: hold.providerId, start: hold.start,
+        ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
+      });
       released = await lockProviderAndClear(tx, hold.providerId, { start: hold.blockedStart, end: hold.blockedEnd });
       if (checkUnderLock) await checkUnderLock(tx);
       const held = await insertHold(tx, { ...hold, id: newId('bkg'), ttlSeconds: ctx.config.holdTtlSeconds });

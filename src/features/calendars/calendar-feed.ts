@@ -1,6 +1,6 @@
 import { feedBookings, type BookingRecord } from '../../db/bookings-repo.js';
 import { findEventTypeEvenDeleted, type EventTypeRecord } from '../../db/event-types-repo.js';
-import { ensureFeedToken, findFeedToken } from '../../db/calendar-feeds-repo.js';
+import { ensureFeedToken, findFeedToken, replaceFeedToken } from '../../db/calendar-feeds-repo.js';
 import { AppError } from '../../domain/errors.js';
 import { renderCalendar } from '../../domain/ics.js';
 import type { AppContext, Principal } from '../context.js';
@@ -9,16 +9,31 @@ import { constantTimeEquals, newFeedToken } from '../../platform/crypto/secrets.
 
 const FEED_HISTORY_MS = 90 * 24 * 3600 * 1000;
 
+/**
+ * The feed's link, built on PUBLIC_BASE_URL (never on the request's Host).
+ * `rotate` replaces the token first: calendar apps subscribed with the old
+ * link then get 404 until given the new one.
+ */
 export async function getFeedLink(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  baseUrl: string,
+  options: { rotate?: boolean } = {},
 ): Promise<{ url: string; token: string }> {
   await requireProviderAccess(ctx.db, caller, providerId);
-  const token = await ensureFeedToken(ctx.db, providerId, newFeedToken());
+  const token = options.rotate
+    ? await replaceFeedToken(ctx.db, providerId, newFeedToken())
+    : await ensureFeedToken(ctx.db, providerId, newFeedToken());
+  const baseUrl = ctx.config.publicBaseUrl;
   const url = `${baseUrl}/v1/providers/${encodeURIComponent(providerId)}/calendar.ics?token=${encodeURIComponent(token)}`;
   return { url, token };
+}
+
+/** Whether `token` is the provider's current feed token (an empty one never is). */
+export async function feedTokenMatches(ctx: AppContext, providerId: string, token: string | undefined): Promise<boolean> {
+  if (token === undefined || token === '') return false;
+  const expected = await findFeedToken(ctx.db, providerId);
+  return expected !== null && constantTimeEquals(token, expected);
 }
 
 /**
@@ -35,8 +50,7 @@ export async function renderFeed(
   } else {
     // An empty ?token= is no token, as an empty ?apiKey= is no key.
     if (access.token === undefined || access.token === '') throw new AppError('unauthenticated', 'Pass ?token= from calendar-feed, or an API key.');
-    const expected = await findFeedToken(ctx.db, providerId);
-    if (expected === null || !constantTimeEquals(access.token, expected)) {
+    if (!(await feedTokenMatches(ctx, providerId, access.token))) {
       throw new AppError('not_found', 'No calendar feed for this provider and token.');
     }
   }

@@ -12,6 +12,8 @@ import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { calendarProviderFor, CalendarInputError, CalendarSourceError } from '../../integrations/calendars/index.js';
+import { checkHost } from '../../integrations/calendars/host-check.js';
+import { parseSourceUrl } from '../../integrations/calendars/safe-fetch.js';
 import {
   applyOutcome,
   failureReason,
@@ -65,6 +67,7 @@ export async function connectCalendar(
     if (error instanceof CalendarInputError) throw invalidField(error.field, error.message);
     throw error;
   }
+  await refuseForbiddenHosts(ctx, input);
   const google = input.type === 'google' ? requireGoogleClient(ctx.config) : null;
   const writeBookings = input.writeBookings ?? false;
   if (writeBookings && !source.writeEvent) {
@@ -115,6 +118,24 @@ export async function connectCalendar(
   });
   const view = toCalendarView((await findConnection(ctx.db, providerId, id))!);
   return google ? { ...view, authorizationUrl: await startGoogleAuthorization(ctx, google, id) } : view;
+}
+
+/**
+ * The URLs of a connection (url, calendarUrl) are checked before anything is
+ * read or stored: a host that is, or resolves to, a private address, or whose
+ * lookup does not finish in time, is a 400 (host-check.ts). The read that
+ * follows checks again on the address it connects to.
+ */
+async function refuseForbiddenHosts(ctx: AppContext, input: ConnectCalendarInput): Promise<void> {
+  for (const field of ['url', 'calendarUrl'] as const) {
+    const raw = input[field];
+    if (typeof raw !== 'string') continue;
+    try {
+      await checkHost(parseSourceUrl(raw), { allowPrivateAddresses: ctx.config.calendarAllowPrivateUrls });
+    } catch (error) {
+      throw invalidField(`body/${field}`, (error as Error).message);
+    }
+  }
 }
 
 const writeCalendarTaken = () => new AppError('state_conflict',

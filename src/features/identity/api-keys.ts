@@ -1,7 +1,7 @@
 import { findKeyById, listActiveKeys, revokeKey, type ApiKeyRecord } from '../../db/api-keys-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/zoned-time.js';
-import { issueApiKey } from './auth.js';
+import { issueApiKeyWithinCap } from './auth.js';
 import { can } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
@@ -32,7 +32,7 @@ export async function createApiKey(
   if (input.expiresAt !== undefined && input.expiresAt <= ctx.clock.now()) {
     throw invalidField('body/expiresAt', 'must be in the future');
   }
-  const key = await issueApiKey(ctx.db, caller.userId, {
+  const key = await issueApiKeyWithinCap(ctx, caller.userId, {
     name: input.name ?? null,
     expiresAt: input.expiresAt === undefined ? null : new Date(input.expiresAt),
   });

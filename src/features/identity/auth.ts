@@ -1,4 +1,4 @@
-import { findActiveKeyOwner, insertApiKey } from '../../db/api-keys-repo.js';
+import { countActiveKeys, findActiveKeyOwner, insertApiKey, oldestActiveKeyNamed, revokeKey } from '../../db/api-keys-repo.js';
 import { findFirstAdmin, insertUser } from '../../db/users-repo.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { AppError } from '../../domain/errors.js';
@@ -31,6 +31,30 @@ export async function issueApiKey(
     expiresAt: options.expiresAt,
   });
   return { secret, id: record.id, name: record.name, expiresAt: record.expiresAt, createdAt: record.createdAt };
+}
+
+/**
+ * issueApiKey within MAX_API_KEYS_PER_USER working keys, counted under the
+ * user's lock so concurrent requests cannot pass it together. At the cap a
+ * login (`replaceOldestNamed: 'login'`) revokes the user's oldest login key
+ * rather than lock the user out; anything else is a 409 quota_exceeded.
+ */
+export async function issueApiKeyWithinCap(
+  ctx: AppContext,
+  userId: string,
+  options: { name: string | null; expiresAt: Date | null; replaceOldestNamed?: string },
+): Promise<Awaited<ReturnType<typeof issueApiKey>>> {
+  return ctx.db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(724105, hashtext($1))', [userId]);
+    if ((await countActiveKeys(tx, userId)) >= ctx.config.maxApiKeysPerUser) {
+      const oldest = options.replaceOldestNamed === undefined ? null : await oldestActiveKeyNamed(tx, userId, options.replaceOldestNamed);
+      if (!oldest) {
+        throw new AppError('quota_exceeded', `A user may have at most ${ctx.config.maxApiKeysPerUser} working API keys; revoke one first (DELETE /v1/api-keys/{id}).`);
+      }
+      await revokeKey(tx, oldest);
+    }
+    return issueApiKey(tx, userId, options);
+  });
 }
 
 /**

@@ -1,7 +1,9 @@
-import { findUserByEmail, findUserById, insertUser, type Role, type UserRecord } from '../../db/users-repo.js';
+import { findUserByEmail, findUserById, insertUser, setPasswordHash, type Role, type UserRecord } from '../../db/users-repo.js';
+import { passwordProblem } from '../../domain/password-policy.js';
 import { SQLSTATE, sqlState } from '../../db/database.js';
 import { AppError, invalidField } from '../../domain/errors.js';
-import { issueApiKey } from './auth.js';
+import { issueApiKey, issueApiKeyWithinCap } from './auth.js';
+import { withLoginAttempt } from './login-throttle.js';
 import { requireTimeZone } from '../slots/time-range.js';
 import type { AppContext, Principal } from '../context.js';
 import { hashPassword, newId, verifyPassword } from '../../platform/crypto/secrets.js';
@@ -49,6 +51,7 @@ export async function createUser(
     if (input.role !== 'client') throw new AppError('forbidden', 'Open sign-up creates clients only.');
   }
   if (input.name.trim() === '') throw invalidField('body/name', 'must not be blank');
+  if (input.password !== undefined) requireGoodPassword('body/password', input.password);
   const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? 'UTC');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
@@ -77,11 +80,38 @@ export async function login(
   input: { email: string; password: string },
 ): Promise<{ apiKey: string; expiresAt: string }> {
   const user = await findUserByEmail(ctx.db, input.email.trim());
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? null);
+  const ok = await withLoginAttempt(ctx, input.email, () => verifyPassword(input.password, user?.passwordHash ?? null));
   if (!user || !ok) throw new AppError('unauthenticated', 'The email and password do not match.');
   const expiresAt = new Date(ctx.clock.now() + ctx.config.loginKeyTtlSeconds * 1000);
-  const key = await issueApiKey(ctx.db, user.id, { name: 'login', expiresAt });
+  const key = await issueApiKeyWithinCap(ctx, user.id, { name: 'login', expiresAt, replaceOldestNamed: 'login' });
   return { apiKey: key.secret, expiresAt: formatInstant(expiresAt.getTime()) };
+}
+
+function requireGoodPassword(path: string, password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw invalidField(path, problem);
+}
+
+/**
+ * The caller changes its own password. With a password already set, the
+ * current one must be given and is checked like a login (it counts towards
+ * the email's failed-login limit). Existing keys keep working.
+ */
+export async function changePassword(
+  ctx: AppContext,
+  caller: Principal,
+  input: { currentPassword?: string; newPassword: string },
+): Promise<void> {
+  requireGoodPassword('body/newPassword', input.newPassword);
+  const user = await findUserById(ctx.db, caller.userId);
+  if (!user) throw new AppError('unauthenticated', 'The key belongs to a user that no longer exists.');
+  if (user.passwordHash !== null) {
+    if (input.currentPassword === undefined) throw invalidField('body/currentPassword', 'is required to change a password');
+    const current = input.currentPassword;
+    const ok = await withLoginAttempt(ctx, user.email, () => verifyPassword(current, user.passwordHash));
+    if (!ok) throw new AppError('unauthenticated', 'The current password is not right.');
+  }
+  await setPasswordHash(ctx.db, user.id, await hashPassword(input.newPassword));
 }
 
 export async function getMe(ctx: AppContext, caller: Principal): Promise<UserView> {

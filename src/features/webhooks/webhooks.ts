@@ -1,7 +1,6 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { EVENT_TYPES } from '../../db/events-repo.js';
 import {
+  countWebhooksOf,
   deleteWebhook as deleteWebhookRow,
   findWebhook,
   insertWebhook,
@@ -13,7 +12,7 @@ import {
 } from '../../db/webhooks-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/zoned-time.js';
-import { isForbiddenAddress } from '../../integrations/calendars/ip-ranges.js';
+import { checkHost } from '../../integrations/calendars/host-check.js';
 import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { openSecret, sealSecret } from '../../platform/crypto/encryption.js';
@@ -84,17 +83,10 @@ async function checkTargetUrl(raw: string, allowPrivate: boolean): Promise<strin
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('body/url', 'must be an http or https URL');
   if (url.username !== '' || url.password !== '') throw invalidField('body/url', 'must not carry a user name or password');
-  if (allowPrivate) return url.href;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
-  if (isIP(host) !== 0) addresses = [host];
-  else {
-    // A name that does not resolve now is accepted: every delivery checks the addresses it connects to.
-    addresses = await lookup(host, { all: true }).then((all) => all.map((a) => a.address), () => []);
-  }
-  const bad = addresses.find((a) => isForbiddenAddress(a));
-  if (bad !== undefined) {
-    throw invalidField('body/url', `refused: ${host} is (or resolves to) ${bad}, a loopback, private or reserved address`);
+  try {
+    await checkHost(url, { allowPrivateAddresses: allowPrivate });
+  } catch (error) {
+    throw invalidField('body/url', (error as Error).message);
   }
   return url.href;
 }
@@ -112,13 +104,20 @@ export async function createWebhook(
   const url = await checkTargetUrl(input.url, ctx.config.webhookAllowPrivateUrls);
   const id = newId('wh');
   const secret = newWebhookSecret();
-  const created = await insertWebhook(ctx.db, {
-    id,
-    ownerId: caller.userId,
-    url,
-    events: [...new Set(input.events)],
-    description: input.description ?? null,
-    secretStored: storeSecret(ctx, id, secret),
+  const created = await ctx.db.transaction(async (tx) => {
+    // One user's webhooks are added one at a time, so the cap holds under concurrency.
+    await tx.query('SELECT pg_advisory_xact_lock(724106, hashtext($1))', [caller.userId]);
+    if ((await countWebhooksOf(tx, caller.userId)) >= ctx.config.maxWebhooksPerUser) {
+      throw new AppError('quota_exceeded', `A user may have at most ${ctx.config.maxWebhooksPerUser} webhooks; delete one first.`);
+    }
+    return insertWebhook(tx, {
+      id,
+      ownerId: caller.userId,
+      url,
+      events: [...new Set(input.events)],
+      description: input.description ?? null,
+      secretStored: storeSecret(ctx, id, secret),
+    });
   });
   return { ...toWebhookView(created), secret };
 }

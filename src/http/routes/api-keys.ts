@@ -11,7 +11,7 @@ export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
   app.post(
     '/api-keys',
     {
-      config: { auth: 'required' },
+      config: { auth: 'required', secretFields: ['apiKey'] },
       schema: {
         summary: 'Create another API key for the caller (shown once)',
         tags: ['api keys'],

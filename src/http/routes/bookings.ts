@@ -47,7 +47,9 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     schema: {
       summary: 'Confirm a hold (again: unchanged; expired: 410; a strict write calendar that fails: 502, still held)',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
-      response: { 200: Booking, ...problems(401, 403, 404, 409, 410, 502) },
+      // No fields; an unknown one is a 400 as on every other route.
+      body: Type.Object({}, { additionalProperties: false }),
+      response: { 200: Booking, ...problems(400, 401, 403, 404, 409, 410, 502) },
     },
   }, async (request) => confirmBooking(ctx, principalOf(request), request.params.id));
 

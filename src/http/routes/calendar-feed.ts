@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { getFeedLink, renderFeed } from '../../features/calendars/calendar-feed.js';
+import { feedTokenMatches, getFeedLink, renderFeed } from '../../features/calendars/calendar-feed.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { ProviderParams, problems, Security } from '../schemas/common.js';
+
+const FeedLink = Type.Object({ url: Type.String(), token: Type.String() });
 
 export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.get('/providers/:providerId/calendar-feed', {
@@ -11,15 +13,30 @@ export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox =
     schema: {
       summary: 'The provider\'s ICS feed URL (with its token)',
       tags: ['calendar feed'], security: Security, params: ProviderParams,
-      response: { 200: Type.Object({ url: Type.String(), token: Type.String() }), ...problems(401, 403, 404) },
+      response: { 200: FeedLink, ...problems(401, 403, 404) },
     },
-  }, async (request) => {
-    const base = ctx.config.publicUrl ?? `${request.protocol}://${request.host}`;
-    return getFeedLink(ctx, principalOf(request), request.params.providerId, base);
-  });
+  }, async (request) => getFeedLink(ctx, principalOf(request), request.params.providerId));
+
+  app.post('/providers/:providerId/calendar-feed/rotate', {
+    config: { auth: 'required' },
+    schema: {
+      summary: 'Replace the feed\'s token: the old link stops working at once',
+      tags: ['calendar feed'], security: Security, params: ProviderParams,
+      response: { 200: FeedLink, ...problems(401, 403, 404) },
+    },
+  }, async (request) => getFeedLink(ctx, principalOf(request), request.params.providerId, { rotate: true }));
 
   app.get('/providers/:providerId/calendar.ics', {
-    config: { auth: 'optional' },
+    config: {
+      auth: 'optional',
+      // Calendar apps poll from a few shared addresses: a checked token is counted per feed, a wrong one by address.
+      rateLimitSubject: async (request) => {
+        // Runs before validation: the query may hold anything (?token=a&token=b is an array).
+        const { params, query } = request as unknown as { params: { providerId: string }; query: { token?: unknown } };
+        if (typeof query.token !== 'string') return null;
+        return (await feedTokenMatches(ctx, params.providerId, query.token)) ? `feed:${params.providerId}` : null;
+      },
+    },
     schema: {
       summary: 'RFC 5545 feed of held (TENTATIVE) and confirmed bookings',
       tags: ['calendar feed'], params: ProviderParams,

@@ -10,8 +10,8 @@ import { problems, Security } from '../schemas/common.js';
 export const MAX_IDS_PER_MESSAGE = 100;
 /** Provider ids one socket may be subscribed to at once. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 500;
-/** Open sockets per API key, per server process. */
-export const MAX_SOCKETS_PER_KEY = 20;
+/** Open sockets per user (all its keys together), per server process. */
+export const MAX_SOCKETS_PER_USER = 20;
 export const PING_INTERVAL_MS = 30_000;
 const MAX_ID_LENGTH = 200;
 /** A frame larger than this is refused (ws closes with 1009). */
@@ -45,7 +45,7 @@ function parseMessage(data: string): ClientMessage | string {
  */
 export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
   return async (app: FastifyInstance) => {
-    const socketsPerKey = new Map<string, number>();
+    const socketsPerUser = new Map<string, number>();
     const alive = new WeakMap<WebSocket, boolean>();
     const open = new Set<WebSocket>();
 
@@ -75,7 +75,7 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
           'Send {"type":"subscribe","providerIds":[...]} (at most 100 ids a message) and get {"type":"subscribed","providerIds":[...]}; ' +
           'then {"type":"availability.changed","providerId","version"} within a second of any change to those providers. ' +
           '{"type":"unsubscribe","providerIds":[...]} removes ids. Bad frames get {"type":"error","message"}. ' +
-          `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} providers per socket and ${MAX_SOCKETS_PER_KEY} sockets per key and server process. See the README, "Live stream".`,
+          `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} providers per socket and ${MAX_SOCKETS_PER_USER} sockets per user and server process. See the README, "Live stream".`,
         tags: ['stream'],
         security: Security,
         response: problems(400, 401),
@@ -84,13 +84,14 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
         sendProblem(reply, problemOf('invalid_request', 'GET /v1/stream is a WebSocket: send an upgrade request (Connection: Upgrade, Upgrade: websocket).')),
       wsHandler: (socket, request) => {
         const principal = principalOf(request);
-        const keyId = principal.keyId ?? `user:${principal.userId}`;
-        const count = socketsPerKey.get(keyId) ?? 0;
-        if (count >= MAX_SOCKETS_PER_KEY) {
-          socket.close(4429, `At most ${MAX_SOCKETS_PER_KEY} open streams per key.`);
+        // Per user, not per key: minting keys must not multiply the cap.
+        const keyId = `user:${principal.userId}`;
+        const count = socketsPerUser.get(keyId) ?? 0;
+        if (count >= MAX_SOCKETS_PER_USER) {
+          socket.close(4429, `At most ${MAX_SOCKETS_PER_USER} open streams per user.`);
           return;
         }
-        socketsPerKey.set(keyId, count + 1);
+        socketsPerUser.set(keyId, count + 1);
         open.add(socket);
         alive.set(socket, true);
         socket.on('pong', () => alive.set(socket, true));
@@ -127,9 +128,9 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
           for (const unsubscribe of subscriptions.values()) unsubscribe();
           subscriptions.clear();
           open.delete(socket);
-          const n = (socketsPerKey.get(keyId) ?? 1) - 1;
-          if (n <= 0) socketsPerKey.delete(keyId);
-          else socketsPerKey.set(keyId, n);
+          const n = (socketsPerUser.get(keyId) ?? 1) - 1;
+          if (n <= 0) socketsPerUser.delete(keyId);
+          else socketsPerUser.set(keyId, n);
         });
       },
     });

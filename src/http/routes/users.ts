@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../features/context.js';
-import { createUser, getMe, getUser, login } from '../../features/identity/users.js';
+import { changePassword, createUser, getMe, getUser, login } from '../../features/identity/users.js';
+import { Type } from 'typebox';
 import { principalOf } from '../auth.js';
 import { IdParams, problems, Security } from '../schemas/common.js';
-import { CreatedUser, CreateUserBody, LoginBody, LoginResult, User } from '../schemas/users.js';
+import { ChangePasswordBody, CreatedUser, CreateUserBody, LoginBody, LoginResult, User } from '../schemas/users.js';
 
 export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
     '/users',
     {
-      config: { auth: 'optional' },
+      config: { auth: 'optional', secretFields: ['apiKey'] },
       schema: {
         summary: 'Create a provider or client (admin; anyone as a client when OPEN_SIGNUP=true)',
         tags: ['users'],
@@ -45,6 +46,24 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
       schema: { summary: 'The caller', tags: ['users'], security: Security, response: { 200: User, ...problems(401) } },
     },
     async (request) => getMe(ctx, principalOf(request)),
+  );
+
+  app.post(
+    '/users/me/password',
+    {
+      config: { auth: 'required' },
+      schema: {
+        summary: 'Change the caller\'s password (the current one is required when one is set); keys keep working',
+        tags: ['users'],
+        security: Security,
+        body: ChangePasswordBody,
+        response: { 204: Type.Null({ description: 'Changed' }), ...problems(400, 401, 413, 415, 429) },
+      },
+    },
+    async (request, reply) => {
+      await changePassword(ctx, principalOf(request), request.body);
+      return reply.code(204).send(null);
+    },
   );
 
   app.get(

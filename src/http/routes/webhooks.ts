@@ -12,7 +12,7 @@ export const webhookRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post(
     '/webhooks',
     {
-      config: { auth: 'required' },
+      config: { auth: 'required', secretFields: ['secret'] },
       schema: {
         summary: 'Subscribe a URL to change events (the signing secret is shown once)',
         description:

@@ -33,6 +33,14 @@ export const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const ChangePasswordBody = Type.Object(
+  {
+    currentPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required when the user has a password' })),
+    newPassword: Type.String({ minLength: 8, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
 export const LoginResult = Type.Object({ apiKey: Type.String(), expiresAt: Instant });
 
 export const ApiKey = Type.Object({

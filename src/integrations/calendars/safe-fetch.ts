@@ -6,6 +6,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, type Readable } from 'node:stream';
 import { isForbiddenAddress } from './ip-ranges.js';
 import { CalendarSourceError } from './provider.js';
+import { refusedHost } from './host-check.js';
 
 /**
  * GET of a user-given URL that cannot be turned against us:
@@ -33,6 +34,8 @@ export interface SafeGetOptions {
   signal?: AbortSignal;
   /** Which addresses are refused; tests narrow it to reach a "private" address through a redirect. */
   isForbidden?: (address: string) => boolean;
+  /** Follow 3xx answers (default true). Webhook deliveries do not: a 303 would re-send the signed body elsewhere. */
+  followRedirects?: boolean;
   /** GET unless set (CalDAV sends REPORT/PROPFIND with an XML body). */
   method?: string;
   /** Extra request headers (Authorization, Depth, Content-Type). */
@@ -63,9 +66,7 @@ const bareHost = (url: URL) => url.hostname.replace(/^\[|\]$/g, '');
 /** Refuses a URL whose host is a literal forbidden address (a name is checked when it is resolved). */
 export function assertAllowedHost(url: URL, allowPrivateAddresses: boolean, isForbidden = isForbiddenAddress): void {
   const host = bareHost(url);
-  if (!allowPrivateAddresses && isIP(host) !== 0 && isForbidden(host)) {
-    throw new CalendarSourceError(`refused: ${host} is a loopback, private or reserved address`, 'refused');
-  }
+  if (!allowPrivateAddresses && isIP(host) !== 0 && isForbidden(host)) throw refusedHost(host);
 }
 
 function guardedLookup(allowPrivateAddresses: boolean, isForbidden: (address: string) => boolean): LookupFunction {
@@ -74,9 +75,7 @@ function guardedLookup(allowPrivateAddresses: boolean, isForbidden: (address: st
       if (error) return callback(error, '', 0);
       if (addresses.length === 0) return callback(Object.assign(new Error('no address'), { code: 'ENOTFOUND' }), '', 0);
       const bad = allowPrivateAddresses ? undefined : addresses.find((a) => isForbidden(a.address));
-      if (bad) {
-        return callback(new CalendarSourceError(`refused: ${hostname} resolves to ${bad.address}, a loopback, private or reserved address`, 'refused'), '', 0);
-      }
+      if (bad) return callback(refusedHost(hostname), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       return callback(null, addresses[0]!.address, addresses[0]!.family);
     });
@@ -112,7 +111,7 @@ interface Hop {
   idleTimeout(): CalendarSourceError | null;
 }
 
-type RequestSettings = Required<Omit<SafeGetOptions, 'signal' | 'method' | 'headers' | 'body'>> & Pick<SafeGetOptions, 'method' | 'headers' | 'body'>;
+type RequestSettings = Required<Omit<SafeGetOptions, 'signal' | 'method' | 'headers' | 'body' | 'followRedirects'>> & Pick<SafeGetOptions, 'method' | 'headers' | 'body'>;
 
 function requestOnce(url: URL, options: RequestSettings, signal: AbortSignal): Promise<Hop> {
   const client = url.protocol === 'https:' ? https : http;
@@ -210,6 +209,10 @@ export async function safeGet(start: URL, options: SafeGetOptions): Promise<stri
       }
       const { response } = hopResult;
       const status = response.statusCode ?? 0;
+      if ([301, 302, 303, 307, 308].includes(status) && options.followRedirects === false) {
+        response.resume();
+        throw new CalendarSourceError(`${host} answered HTTP ${status} (redirects are not followed)`, 'http', status);
+      }
       if ([301, 302, 303, 307, 308].includes(status) && response.headers.location) {
         response.resume();
         try {

@@ -7,6 +7,7 @@ export const BOOKING_OUTCOMES = [
   'conflict',
   'not_bookable',
   'too_many_holds',
+  'too_many_bookings',
   'confirmed',
   'cancelled',
   'expired_on_confirm',
@@ -21,8 +22,8 @@ export type BookingOutcome = (typeof BOOKING_OUTCOMES)[number];
 export const CALENDAR_WRITE_OUTCOMES = ['written', 'removed', 'retry', 'failed', 'strict_failed'] as const;
 export type CalendarWriteOutcome = (typeof CALENDAR_WRITE_OUTCOMES)[number];
 
-/** Which limit refused a request: the per-key request rate, or the cap on live holds. */
-export type LimitKind = 'requests' | 'holds';
+/** Which limit refused a request: the per-user (or per-address) request rate, the cap on live holds, failed logins of an email. */
+export type LimitKind = 'requests' | 'holds' | 'logins';
 
 /** The product's series, one set per server (tests run several in one process). */
 export interface AppMetrics {
@@ -59,7 +60,7 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?
   );
   const bookings = registry.counter(
     'bookings_total',
-    'Booking requests by outcome: holds made or refused (conflict, not_bookable, too_many_holds), confirmations, cancellations, confirmations of expired holds.',
+    'Booking requests by outcome: holds made or refused (conflict, not_bookable, too_many_holds, too_many_bookings), confirmations, cancellations, confirmations of expired holds.',
     ['outcome'],
   );
   for (const outcome of BOOKING_OUTCOMES) bookings.labels(outcome);

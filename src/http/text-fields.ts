@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { invalidField } from '../domain/errors.js';
+import { nameProblem, textProblem } from '../domain/text.js';
+
+/** Fields that name something a person reads as a label (a user, a key, a title): they must show something. */
+const NAME_FIELDS = new Set(['name', 'title']);
+
+function firstProblem(value: unknown, path: string, key: string | null): [string, string] | null {
+  if (typeof value === 'string') {
+    const problem = key !== null && NAME_FIELDS.has(key) ? nameProblem(value) : textProblem(value);
+    return problem ? [path, problem] : null;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = firstProblem(value[i], `${path}/${i}`, null);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = firstProblem(v, `${path}/${k}`, k);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** Every string of every JSON body is held to domain/text.ts: a 400 naming the field, before the route runs. */
+export function refuseControlCharacters(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const found = firstProblem(request.body, 'body', null);
+    if (found) throw invalidField(found[0], found[1]);
+  });
+}

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, expectProblem, providerWithHours, upcomingDate } from '../helpers/api.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { hold, holdOk, localInstant, plusDays } from './booking-helpers.js';
+
+/** Issue 14, item 5: the hold cap stopped holds, not hold -> confirm loops; and bookings were taken until 8999. */
+describe('caps on a client\'s upcoming bookings, and the booking horizon', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ MAX_BOOKINGS_PER_CLIENT_PER_PROVIDER: '3', MAX_BOOKINGS_PER_CLIENT: '4' });
+  });
+  afterAll(async () => server?.close());
+
+  const slot = (day: string, n: number) => localInstant(day, `${String(9 + n).padStart(2, '0')}:00`);
+
+  it('hold -> confirm loops stop at the per-provider cap, then at the overall cap; a cancel makes room', async () => {
+    const a = await providerWithHours(server);
+    const b = await providerWithHours(server);
+    const client = await createUser(server, 'client');
+    const day = upcomingDate(1);
+    const confirmed = [];
+    for (let i = 0; i < 3; i++) {
+      const booking = await holdOk(client.call, a.id, slot(day, i));
+      expect((await client.call('POST', `/v1/bookings/${booking.id}/confirm`)).statusCode).toBe(200);
+      confirmed.push(booking);
+    }
+    const perProvider = expectProblem(await hold(client.call, a.id, slot(day, 3)), 409);
+    expect(perProvider.code).toBe('too_many_bookings');
+    expect(perProvider.detail).toContain('3 upcoming bookings with this provider');
+
+    await holdOk(client.call, b.id, slot(day, 0)); // a held one counts too
+    const overall = expectProblem(await hold(client.call, b.id, slot(day, 1)), 409);
+    expect(overall.detail).toContain('4 upcoming bookings');
+
+    expect((await client.call('POST', `/v1/bookings/${confirmed[0].id}/cancel`, {})).statusCode).toBe(200);
+    await holdOk(client.call, a.id, slot(day, 3));
+    // Another client is not affected.
+    const other = await createUser(server, 'client');
+    await holdOk(other.call, a.id, slot(day, 4));
+  });
+
+  it('a start more than BOOKING_HORIZON_DAYS (365) ahead is a 422 not_bookable', async () => {
+    const provider = await providerWithHours(server);
+    const client = await createUser(server, 'client');
+    const far = upcomingDate(1, 380);
+    const refused = expectProblem(await hold(client.call, provider.id, slot(far, 0)), 422);
+    expect(refused.code).toBe('not_bookable');
+    expect(refused.detail).toContain('365 days');
+    await holdOk(client.call, provider.id, slot(plusDays(upcomingDate(1, 340), 0), 0));
+  });
+});
