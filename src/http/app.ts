@@ -122,7 +122,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     origin: true,
     exposedHeaders: ['ETag', 'Idempotent-Replayed', 'X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
-    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
   });
   await app.register(swagger, {
     openapi: {

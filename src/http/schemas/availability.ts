@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { ClockTime, Id, Instant, LocalDate, TimeZone } from './common.js';
+import { ClockTime, Id, Instant, LocalDate, PageQuery, TimeZone } from './common.js';
 
 export const Weekday = Type.Union([
   Type.Literal('monday'), Type.Literal('tuesday'), Type.Literal('wednesday'), Type.Literal('thursday'),
@@ -64,4 +64,21 @@ export const EffectiveAvailability = Type.Object({
   providerId: Id,
   timeZone: TimeZone,
   windows: Type.Array(Type.Object({ start: Instant, end: Instant })),
+});
+
+export const ScheduleZoneBody = Type.Object(
+  { timeZone: TimeZone },
+  { additionalProperties: false, description: 'Only the zone changes: the weekly wall-clock hours are kept' },
+);
+
+export const ItemListQuery = Type.Object({
+  from: Type.Optional(Type.String({ description: 'Instant, or local date YYYY-MM-DD in the provider\'s zone: items ending after it', examples: ['2027-03-01'] })),
+  to: Type.Optional(Type.String({ description: 'Instant, or local date YYYY-MM-DD (inclusive): items starting before it', examples: ['2027-03-31'] })),
+  ...PageQuery,
+});
+
+export const OverrideListQuery = Type.Object({
+  from: Type.Optional(LocalDate),
+  to: Type.Optional(LocalDate),
+  ...PageQuery,
 });
