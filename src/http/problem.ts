@@ -65,6 +65,8 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 // Errors the database raises for text a client sent (U+0000, which PostgreSQL text cannot hold): bad input, so 400.
 const BAD_TEXT_SQLSTATES = new Set(['22021', '22P05']);
 
+const DEACTIVATED_PROVIDER_SQLSTATE = 'BK404';
+
 function validationErrors(error: FastifyError): FieldError[] {
   const location = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
   return (error.validation ?? []).map((v) => {
@@ -77,7 +79,7 @@ function validationErrors(error: FastifyError): FieldError[] {
 }
 
 export function toProblem(error: unknown): Problem {
-  if (error instanceof AppError) return problemOf(error.code, error.detail, error.errors);
+  if (error instanceof AppError) return { ...error.extensions, ...problemOf(error.code, error.detail, error.errors) };
   const fe = error as FastifyError;
   if (fe?.validation) {
     const errors = validationErrors(fe);
@@ -89,6 +91,8 @@ export function toProblem(error: unknown): Problem {
     const detail = code === 'payload_too_large' ? 'The body is larger than 64 KiB.' : fe.message;
     return problemOf(code, detail);
   }
+  // Raised by a trigger (src/db/migrations/008_api_complete.sql): a hold racing its provider's deactivation.
+  if (fe?.code === DEACTIVATED_PROVIDER_SQLSTATE) return problemOf('not_found', 'No such provider (it has been deactivated).');
   if (typeof fe?.code === 'string' && BAD_TEXT_SQLSTATES.has(fe.code)) {
     return problemOf('invalid_request', 'The request contains text that cannot be stored (such as the character U+0000).');
   }

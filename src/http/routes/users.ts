@@ -1,9 +1,11 @@
+import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../features/context.js';
+import { deleteUser, updateUser } from '../../features/identity/user-lifecycle.js';
 import { createUser, getMe, getUser, login } from '../../features/identity/users.js';
 import { principalOf } from '../auth.js';
 import { IdParams, problems, Security } from '../schemas/common.js';
-import { CreatedUser, CreateUserBody, LoginBody, LoginResult, User } from '../schemas/users.js';
+import { CreatedUser, CreateUserBody, LoginBody, LoginResult, UpdateUserBody, User } from '../schemas/users.js';
 
 export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
@@ -60,5 +62,39 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
       },
     },
     async (request) => getUser(ctx, principalOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      config: { auth: 'required' },
+      schema: {
+        summary: 'Change a user\'s name, email, time zone or password (self or admin; the role never changes)',
+        tags: ['users'],
+        security: Security,
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: User, ...problems(400, 401, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (request) => updateUser(ctx, principalOf(request), request.params.id, request.body),
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      config: { auth: 'required' },
+      schema: {
+        summary: 'Delete a user: a provider is deactivated (admin; 409 with bookingIds while it has live bookings), a client erased (self or admin)',
+        tags: ['users'],
+        security: Security,
+        params: IdParams,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await deleteUser(ctx, principalOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
   );
 };

@@ -47,6 +47,7 @@ export const ProblemSchema = Type.Object(
     detail: Type.String(),
     code: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    bookingIds: Type.Optional(Type.Array(Type.String(), { description: 'The live bookings that block a deletion (409)' })),
   },
   { description: 'RFC 9457 problem details' },
 );

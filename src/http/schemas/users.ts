@@ -10,6 +10,7 @@ export const User = Type.Object({
   role: Role,
   timeZone: TimeZone,
   createdAt: Instant,
+  deactivatedAt: Type.Optional(Instant),
 });
 
 export const CreateUserBody = Type.Object(
@@ -49,3 +50,16 @@ export const CreateApiKeyBody = Type.Object(
 );
 
 export const CreatedApiKey = Type.Object({ ...ApiKey.properties, apiKey: Type.String({ description: 'Shown once' }) });
+
+export const UpdateUserBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+    timeZone: Type.Optional(TimeZone),
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+    currentPassword: Type.Optional(Type.String({
+      minLength: 1, maxLength: 200, description: 'Required with password when users change their own (not for an admin)',
+    })),
+  },
+  { additionalProperties: false, description: 'Only the fields sent change; the role never does' },
+);
