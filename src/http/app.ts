@@ -15,6 +15,7 @@ import { acceptOnlyJson } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
+import { refuseUnknownQueryParameters } from './query-parameters.js';
 import { rateLimitPolicyOf, registerRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import { streamRoutes } from './routes/stream.js';
@@ -66,7 +67,8 @@ function decimalNumbersOnly(schema: object, validate: Validate): Validate {
 
 function validatorCompilers() {
   const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-  const coercing = new Ajv({ allErrors: true, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
+  // 'array': a parameter given once (status=held) is a one-item list where the schema wants a list.
+  const coercing = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
   addFormats(strict);
   addFormats(coercing);
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
@@ -113,6 +115,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT')) request.body = {};
   });
+  refuseUnknownQueryParameters(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('X-Request-Id', request.id);
     return payload;

@@ -26,6 +26,7 @@ import {
   type StrictWrite,
 } from '../calendars/calendar-writes.js';
 import type { AppContext, Principal } from '../context.js';
+import { bookingListScope } from './booking-list-scope.js';
 import { recordBookingEvent } from './events.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 import { newId } from '../../platform/crypto/secrets.js';
@@ -265,17 +266,17 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
 export async function listBookings(
   ctx: AppContext,
   caller: Principal,
-  query: { from?: number; to?: number; status?: BookingStatus; limit: number; cursor?: string },
+  query: { from?: number; to?: number; statuses?: BookingStatus[]; providerId?: string; clientId?: string; limit: number; cursor?: string },
 ): Promise<Page<BookingView>> {
   if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
     throw invalidField('query/from', 'must not be after to');
   }
   const after = decodeCursor(query.cursor);
   const rows = await listBookingRows(ctx.db, {
-    participantId: caller.role === 'admin' ? null : caller.userId,
+    ...bookingListScope(caller, query),
     from: query.from ?? null,
     to: query.to ?? null,
-    status: query.status ?? null,
+    statuses: query.statuses ?? null,
     after: after ? { start: after.sortValue, id: after.id } : null,
     limit: query.limit + 1,
   });

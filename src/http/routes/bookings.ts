@@ -59,7 +59,7 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     schema: {
       summary: 'The caller\'s bookings (as client or provider), by start',
       tags, security: Security, querystring: BookingListQuery,
-      response: { 200: PageOf(Booking), ...problems(400, 401) },
+      response: { 200: PageOf(Booking), ...problems(400, 401, 403) },
     },
   }, async (request) => {
     const q = request.query;
@@ -67,7 +67,9 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       limit: q.limit ?? 50,
       ...(q.from !== undefined ? { from: instantField('query/from', q.from) } : {}),
       ...(q.to !== undefined ? { to: instantField('query/to', q.to) } : {}),
-      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.status !== undefined ? { statuses: q.status } : {}),
+      ...(q.providerId !== undefined ? { providerId: q.providerId } : {}),
+      ...(q.clientId !== undefined ? { clientId: q.clientId } : {}),
       ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
     });
   });

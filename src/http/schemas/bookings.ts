@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Id, Instant, PageQuery, TimeZone } from './common.js';
+import { Id, IdOf, Instant, PageQuery, TimeZone } from './common.js';
 
 export const BookingStatus = Type.Union([
   Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'),
@@ -54,7 +54,12 @@ export const CancelBody = Type.Object(
 export const BookingListQuery = Type.Object({
   from: Type.Optional(Instant),
   to: Type.Optional(Instant),
-  status: Type.Optional(BookingStatus),
+  status: Type.Optional(Type.Array(BookingStatus, {
+    maxItems: 4,
+    description: 'Any of these statuses; repeat the parameter for several: status=held&status=confirmed',
+  })),
+  providerId: Type.Optional(IdOf('Only this provider\'s bookings (an admin: anyone; others: only themselves)')),
+  clientId: Type.Optional(IdOf('Only this client\'s bookings (an admin: anyone; others: only themselves)')),
   ...PageQuery,
 });
 

@@ -73,7 +73,7 @@ export const GoogleCallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
   state: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-});
+}, { additionalProperties: true });
 
 export const GoogleCallbackResult = Type.Object({
   connected: Type.Boolean({ description: 'The tokens are stored (the first read may still have failed: see calendar.status)' }),

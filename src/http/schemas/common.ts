@@ -26,6 +26,8 @@ export const TimeZone = Type.String({
   examples: ['Europe/Berlin'],
 });
 export const Id = Type.String({ minLength: 1, maxLength: 64, description: 'Opaque id' });
+/** An id with its own description (what it refers to). */
+export const IdOf = (description: string) => Type.String({ minLength: 1, maxLength: 64, description });
 
 export const IdParams = Type.Object({ id: Id });
 export const ProviderParams = Type.Object({ providerId: Id });
