@@ -15,6 +15,7 @@ import { acceptOnlyJson } from './json-body.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
+import { documentCommonErrors, toComponents } from './openapi.js';
 import { refuseUnknownQueryParameters } from './query-parameters.js';
 import { rateLimitPolicyOf, registerRateLimit } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
@@ -127,7 +128,9 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
   });
+  documentCommonErrors(app);
   await app.register(swagger, {
+    transformObject: (document) => ('openapiObject' in document ? toComponents(document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {

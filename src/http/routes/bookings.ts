@@ -3,9 +3,10 @@ import { cancelBooking, confirmBooking, getBooking, holdBooking, listBookings } 
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { Booking, BookingListQuery, CancelBody, HoldBody } from '../schemas/bookings.js';
-import { IdParams, PageOf, problems, Security } from '../schemas/common.js';
+import { IdParams, PageOf, Security } from '../schemas/common.js';
 import { Type } from 'typebox';
 import { instantField } from './parse.js';
+import { errorResponses } from '../schemas/errors.js';
 
 const tags = ['bookings'];
 const auth = { auth: 'required' as const };
@@ -17,9 +18,10 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings', {
     config: auth,
     schema: {
+      operationId: 'holdBooking',
       summary: 'Hold a slot (30 minutes unless confirmed)',
       tags, security: Security, headers: IdempotencyHeaders, body: HoldBody,
-      response: { 201: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      response: { 201: Booking, ...errorResponses('forbidden', 'not_found', 'slot_taken', 'not_bookable', 'too_many_holds') },
     },
   }, async (request, reply) => {
     const { start, ...rest } = request.body;
@@ -30,36 +32,40 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings/:id/confirm', {
     config: auth,
     schema: {
+      operationId: 'confirmBooking',
       summary: 'Confirm a hold (again: unchanged; expired: 410; a strict write calendar that fails: 502, still held)',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
-      response: { 200: Booking, ...problems(401, 403, 404, 409, 410, 502) },
+      response: { 200: Booking, ...errorResponses('forbidden', 'not_found', 'state_conflict', 'hold_expired', 'calendar_write_failed') },
     },
   }, async (request) => confirmBooking(ctx, principalOf(request), request.params.id));
 
   app.post('/bookings/:id/cancel', {
     config: auth,
     schema: {
+      operationId: 'cancelBooking',
       summary: 'Cancel (its client or provider); the time is free at once',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: CancelBody,
-      response: { 200: Booking, ...problems(400, 401, 404, 409, 413, 415) },
+      response: { 200: Booking, ...errorResponses('not_found', 'state_conflict') },
     },
   }, async (request) => cancelBooking(ctx, principalOf(request), request.params.id, request.body.reason ?? null));
 
   app.get('/bookings/:id', {
     config: auth,
     schema: {
+      operationId: 'getBooking',
       summary: 'A booking of the caller (as client or provider)',
       tags, security: Security, params: IdParams,
-      response: { 200: Booking, ...problems(401, 404) },
+      response: { 200: Booking, ...errorResponses('not_found') },
     },
   }, async (request) => getBooking(ctx, principalOf(request), request.params.id));
 
   app.get('/bookings', {
     config: auth,
     schema: {
+      operationId: 'listBookings',
       summary: 'The caller\'s bookings (as client or provider), by start',
       tags, security: Security, querystring: BookingListQuery,
-      response: { 200: PageOf(Booking), ...problems(400, 401, 403) },
+      response: { 200: PageOf(Booking), ...errorResponses('forbidden') },
     },
   }, async (request) => {
     const q = request.query;

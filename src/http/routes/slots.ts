@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../features/context.js';
 import { renderSlots, type SlotsView } from '../../features/slots/slots.js';
-import { problems, Security } from '../schemas/common.js';
+import { Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
 import { etagMatches, strongEtag } from '../etag.js';
+import { errorResponses } from '../schemas/errors.js';
 
 /** Serialised once, so the tag is computed over the exact bytes sent. */
 function renderBody(view: SlotsView): { body: string; etag: string } {
@@ -15,11 +16,12 @@ export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
   app.get('/slots', {
     config: { auth: 'required' },
     schema: {
+      operationId: 'listSlots',
       summary: 'Bookable slots of a provider (strong ETag; If-None-Match gives 304)',
       tags: ['slots'],
       security: Security,
       querystring: SlotsQuery,
-      response: { 200: Slots, 304: { type: 'null', description: 'Not modified' }, ...problems(400, 401, 404) },
+      response: { 200: Slots, 304: { type: 'null', description: 'Not modified' }, ...errorResponses('not_found') },
     },
   }, async (request, reply) => {
     // The rendered body may come from the slot cache (kept beside the slots it was made from).

@@ -4,8 +4,9 @@ import type { AppContext } from '../../features/context.js';
 import { deleteUser, updateUser } from '../../features/identity/user-lifecycle.js';
 import { createUser, getMe, getUser, login } from '../../features/identity/users.js';
 import { principalOf } from '../auth.js';
-import { IdParams, problems, Security } from '../schemas/common.js';
+import { IdParams, Security } from '../schemas/common.js';
 import { CreatedUser, CreateUserBody, LoginBody, LoginResult, UpdateUserBody, User } from '../schemas/users.js';
+import { errorResponses } from '../schemas/errors.js';
 
 export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
@@ -13,11 +14,12 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'optional' },
       schema: {
+        operationId: 'createUser',
         summary: 'Create a provider or client (admin; anyone as a client when OPEN_SIGNUP=true)',
         tags: ['users'],
         security: Security,
         body: CreateUserBody,
-        response: { 201: CreatedUser, ...problems(400, 401, 403, 409, 413, 415, 422) },
+        response: { 201: CreatedUser, ...errorResponses('forbidden', 'email_taken') },
       },
     },
     async (request, reply) => {
@@ -31,10 +33,11 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'none' },
       schema: {
+        operationId: 'login',
         summary: 'Exchange email and password for a new API key',
         tags: ['users'],
         body: LoginBody,
-        response: { 200: LoginResult, ...problems(400, 401, 413, 415) },
+        response: { 200: LoginResult, ...errorResponses('unauthenticated') },
       },
     },
     async (request) => login(ctx, request.body),
@@ -44,7 +47,8 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     '/users/me',
     {
       config: { auth: 'required' },
-      schema: { summary: 'The caller', tags: ['users'], security: Security, response: { 200: User, ...problems(401) } },
+      schema: { operationId: 'getMe',
+                summary: 'The caller', tags: ['users'], security: Security, response: { 200: User, ...errorResponses() } },
     },
     async (request) => getMe(ctx, principalOf(request)),
   );
@@ -54,11 +58,12 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'getUser',
         summary: 'A user: self or admin see all fields; anyone sees a provider\'s public fields',
         tags: ['users'],
         security: Security,
         params: IdParams,
-        response: { 200: User, ...problems(401, 404) },
+        response: { 200: User, ...errorResponses('not_found') },
       },
     },
     async (request) => getUser(ctx, principalOf(request), request.params.id),
@@ -69,12 +74,13 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'updateUser',
         summary: 'Change a user\'s name, email, time zone or password (self or admin; the role never changes)',
         tags: ['users'],
         security: Security,
         params: IdParams,
         body: UpdateUserBody,
-        response: { 200: User, ...problems(400, 401, 403, 404, 409, 413, 415) },
+        response: { 200: User, ...errorResponses('forbidden', 'not_found', 'email_taken') },
       },
     },
     async (request) => updateUser(ctx, principalOf(request), request.params.id, request.body),
@@ -85,11 +91,12 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'deleteUser',
         summary: 'Delete a user: a provider is deactivated (admin; 409 with bookingIds while it has live bookings), a client erased (self or admin)',
         tags: ['users'],
         security: Security,
         params: IdParams,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(401, 403, 404, 409) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses('forbidden', 'not_found', 'state_conflict') },
       },
     },
     async (request, reply) => {

@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
-import { Id, IdOf, Instant, PageQuery, TimeZone } from './common.js';
+import { Id, IdOf, Instant, named, PageQuery, TimeZone } from './common.js';
 
-export const BookingStatus = Type.Union([
+export const BookingStatus = named('BookingStatus', Type.Union([
   Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'),
-]);
+]));
 
-export const CalendarSync = Type.Object(
+export const CalendarSync = named('CalendarSync', Type.Object(
   {
     status: Type.Union([Type.Literal('pending'), Type.Literal('synced'), Type.Literal('removed'), Type.Literal('failed')], {
       description: 'pending: the write calendar does not show the booking\'s state yet (queued, or retried after a failure: see error); '
@@ -15,9 +15,9 @@ export const CalendarSync = Type.Object(
     error: Type.Optional(Type.String({ description: 'Why the last attempt failed (pending or failed only)' })),
   },
   { description: 'The booking\'s event in the provider\'s write calendar (writeBookings). Absent when the provider had no write calendar when the booking was confirmed, and on bookings never confirmed' },
-);
+));
 
-export const Booking = Type.Object({
+export const Booking = named('Booking', Type.Object({
   id: Id,
   providerId: Id,
   clientId: Id,
@@ -31,11 +31,11 @@ export const Booking = Type.Object({
   notes: Type.Optional(Type.String()),
   cancelReason: Type.Optional(Type.String()),
   calendarSync: Type.Optional(CalendarSync),
-});
+}), 'A booking');
 
 const Duration = Type.Integer({ minimum: 15, maximum: 1440, multipleOf: 15, description: 'Minutes, a multiple of 15' });
 
-export const HoldBody = Type.Object(
+export const HoldBody = named('HoldRequest', Type.Object(
   {
     providerId: Id,
     start: Instant,
@@ -43,13 +43,13 @@ export const HoldBody = Type.Object(
     notes: Type.Optional(Type.String({ maxLength: 2000 })),
     clientId: Type.Optional(Id),
   },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ providerId: 'usr_3xJq9mZ0aB1cD2eF3gH4', start: '2027-03-01T09:00:00Z', duration: 30, notes: 'First visit' }] },
+));
 
-export const CancelBody = Type.Object(
+export const CancelBody = named('CancelRequest', Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 500 })) },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ reason: 'Something came up' }] },
+));
 
 export const BookingListQuery = Type.Object({
   from: Type.Optional(Instant),
@@ -71,9 +71,9 @@ export const SlotsQuery = Type.Object({
   duration: Type.Optional(Type.Integer({ description: 'Minutes, a positive multiple of 15, at most 1440', default: 15 })),
 });
 
-export const Slots = Type.Object({
+export const Slots = named('Slots', Type.Object({
   providerId: Id,
   duration: Type.Integer(),
   timeZone: TimeZone,
   slots: Type.Array(Type.Object({ start: Instant, end: Instant })),
-});
+}), 'Free slots, by start');
