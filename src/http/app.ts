@@ -67,9 +67,10 @@ function decimalNumbersOnly(schema: object, validate: Validate): Validate {
 }
 
 function validatorCompilers() {
-  const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
+  // verbose: each error carries its schema, so the messages can name allowed values (validation-messages.ts).
+  const strict = new Ajv({ allErrors: true, verbose: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
   // 'array': a parameter given once (status=held) is a one-item list where the schema wants a list.
-  const coercing = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
+  const coercing = new Ajv({ allErrors: true, verbose: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
   addFormats(strict);
   addFormats(coercing);
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>

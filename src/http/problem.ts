@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../domain/errors.js';
+import { readableErrors } from './validation-messages.js';
 
 /** The only place that knows which HTTP status each error code means. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -69,7 +70,7 @@ const DEACTIVATED_PROVIDER_SQLSTATE = 'BK404';
 
 function validationErrors(error: FastifyError): FieldError[] {
   const location = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
-  return (error.validation ?? []).map((v) => {
+  return readableErrors(error.validation ?? []).map((v) => {
     const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
     const extra = (v.params as { additionalProperty?: string } | undefined)?.additionalProperty;
     const pointer = v.instancePath + (missing ? `/${missing}` : extra ? `/${extra}` : '');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, expectProblem, upcomingDate } from '../helpers/api.js';
+import { admin, createUser, expectProblem, upcomingDate } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { derefDocument, operationsOf, type Schema } from '../fuzz/openapi.js';
 import { validatorOf } from '../fuzz/schema-arbitrary.js';
@@ -96,5 +96,38 @@ describe('OpenAPI document', () => {
 
   it('the fuzzer reads every operation', () => {
     expect(operationsOf(doc).length).toBe(ops.length);
+  });
+});
+
+describe('validation messages name allowed values, never a regular expression', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('for unions of constants, patterns and formats, in bodies and queries', async () => {
+    const role = expectProblem(await admin(server)('POST', '/v1/users', { name: 'X', email: 'x@example.test', role: 'admin' }), 400);
+    expect(role.errors).toEqual([{ path: 'body/role', message: 'must be one of provider, client' }]);
+    expect(role.detail).toBe('body/role must be one of provider, client');
+
+    const email = expectProblem(await admin(server)('POST', '/v1/users', { name: 'X', email: 'not-an-address', role: 'client' }), 400);
+    expect(email.errors).toEqual([{ path: 'body/email', message: 'must be an email address' }]);
+
+    const provider = await createUser(server, 'provider');
+    const week = expectProblem(await provider.call('PUT', `/v1/providers/${provider.id}/schedule`, {
+      timeZone: 'UTC', weekly: [{ day: 'funday', start: '9am', end: '17:00' }],
+    }), 400);
+    expect(week.errors).toContainEqual({ path: 'body/weekly/0/day', message: 'must be one of monday, tuesday, wednesday, thursday, friday, saturday, sunday' });
+    const start = week.errors.find((e: { path: string }) => e.path === 'body/weekly/0/start');
+    expect(start.message).toContain('HH:MM');
+
+    const status = expectProblem(await provider.call('GET', '/v1/bookings?status=bogus'), 400);
+    expect(status.errors).toEqual([{ path: 'query/status/0', message: 'must be one of held, confirmed, cancelled, expired' }]);
+
+    const from = expectProblem(await provider.call('GET', '/v1/bookings?from=yesterday'), 400);
+    for (const problem of [role, email, week, status, from]) {
+      for (const e of problem.errors as { message: string }[]) expect(e.message).not.toMatch(/\^|\\d|\$"|must match pattern/);
+    }
   });
 });
