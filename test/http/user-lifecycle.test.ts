@@ -124,6 +124,28 @@ describe('changing and deleting users', () => {
     });
   });
 
+  it('holds racing a deactivation: either it is refused, or no hold of the deactivated provider is live', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const provider = await providerAlwaysOpen(server);
+      const clients = await Promise.all([1, 2, 3, 4].map(() => createUser(server, 'client')));
+      const day = upcomingDate(5, 14);
+      const [deletion, ...holds] = await Promise.all([
+        admin(server)('DELETE', `/v1/users/${provider.id}`),
+        ...clients.map((c, i) => hold(c.call, provider.id, `${day}T0${i + 1}:00:00Z`)),
+      ]);
+      const { rows } = await server.db.query<{ id: string }>(
+        `SELECT id FROM bookings WHERE provider_id = $1 AND status = 'held'`, [provider.id],
+      );
+      expect(holds.every((h) => h.statusCode === 201 || h.statusCode === 404), holds.map((h) => h.body).join('\n')).toBe(true);
+      if (deletion.statusCode === 204) expect(rows).toEqual([]);
+      else {
+        // Refused: it named live holds (more may have come after it looked; the provider is still active).
+        expect(deletion.statusCode, deletion.body).toBe(409);
+        expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(deletion.json().bookingIds));
+      }
+    }
+  });
+
   describe('DELETE /v1/users/{id} of a client (erasure)', () => {
     it('cancels its live bookings, keeps anonymised booking rows, and leaves no personal field in any table', async () => {
       const provider = await providerAlwaysOpen(server);
