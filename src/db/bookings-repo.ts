@@ -271,9 +271,15 @@ export async function markCancelled(
 export interface BookingFilter {
   /** null = every booking (admin); otherwise bookings where this user is the client or the provider. */
   participantId: string | null;
+  /** Narrow to one provider / one client (null: any). */
+  providerId: string | null;
+  clientId: string | null;
+  /** Only bookings of this event type (null: any). */
+  eventTypeId: string | null;
   from: number | null;
   to: number | null;
-  status: BookingStatus | null;
+  /** Any of these effective statuses (null: any). */
+  statuses: BookingStatus[] | null;
   after: { start: number; id: string } | null;
   limit: number;
 }
@@ -284,17 +290,23 @@ export async function listBookings(q: Queryable, f: BookingFilter): Promise<Book
       WHERE ($1::text IS NULL OR client_id = $1 OR $1 = ANY (host_ids))
         AND ($2::timestamptz IS NULL OR end_at > $2)
         AND ($3::timestamptz IS NULL OR start_at < $3)
-        AND ($4::text IS NULL OR ${EFFECTIVE_STATUS} = $4)
+        AND ($4::text[] IS NULL OR ${EFFECTIVE_STATUS} = ANY($4::text[]))
         AND ($5::timestamptz IS NULL OR (start_at, id) > ($5::timestamptz, $6::text))
+        AND ($8::text IS NULL OR $8 = ANY (host_ids))
+        AND ($9::text IS NULL OR client_id = $9)
+        AND ($10::text IS NULL OR event_type_id = $10)
       ORDER BY start_at, id LIMIT $7`,
     [
       f.participantId,
       f.from === null ? null : new Date(f.from),
       f.to === null ? null : new Date(f.to),
-      f.status,
+      f.statuses,
       f.after === null ? null : new Date(f.after.start),
       f.after?.id ?? null,
       f.limit,
+      f.providerId,
+      f.clientId,
+      f.eventTypeId,
     ],
   );
   return rows.map(toRecord);

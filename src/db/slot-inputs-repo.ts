@@ -78,7 +78,7 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
      FROM closures c WHERE c.provider_ids IS NULL OR u.id = ANY (c.provider_ids)) AS closures,
   ${intervalsOf('calendar_busy', 'start_at', 'end_at')} AS calendar_busy
 FROM users u LEFT JOIN schedules s ON s.provider_id = u.id
-WHERE u.id = $1`;
+WHERE u.id = $1 AND u.deactivated_at IS NULL`;
 
 type Pair = [number | string, number | string];
 const toIntervals = (pairs: Pair[]): Interval[] => pairs.map(([s, e]) => ({ start: Number(s), end: Number(e) }));
@@ -137,7 +137,7 @@ export async function loadSlotVersion(
   providerId: string,
 ): Promise<{ role: Role; version: number; dbNow: number } | null> {
   const { rows } = await q.query<{ role: Role; version: number; db_now: number }>(
-    `SELECT role, availability_version AS version, (extract(epoch FROM now()) * 1000)::float8 AS db_now FROM users WHERE id = $1`,
+    `SELECT role, availability_version AS version, (extract(epoch FROM now()) * 1000)::float8 AS db_now FROM users WHERE id = $1 AND deactivated_at IS NULL`,
     [providerId],
   );
   const row = rows[0];

@@ -11,11 +11,14 @@ export interface UserRecord {
   timeZone: string;
   passwordHash: string | null;
   createdAt: Date;
+  /** Set when the user was deleted (a provider deactivated, a client erased): see user-lifecycle.ts. */
+  deactivatedAt: Date | null;
 }
 
-const COLUMNS = 'id, name, email, role, time_zone, password_hash, created_at';
+export const USER_COLUMNS = 'id, name, email, role, time_zone, password_hash, created_at, deactivated_at';
+const COLUMNS = USER_COLUMNS;
 
-interface UserRow {
+export interface UserRow {
   id: string;
   name: string;
   email: string;
@@ -23,9 +26,10 @@ interface UserRow {
   time_zone: string;
   password_hash: string | null;
   created_at: Date;
+  deactivated_at: Date | null;
 }
 
-function toRecord(row: UserRow): UserRecord {
+export function toRecord(row: UserRow): UserRecord {
   return {
     id: row.id,
     name: row.name,
@@ -34,10 +38,11 @@ function toRecord(row: UserRow): UserRecord {
     timeZone: row.time_zone,
     passwordHash: row.password_hash,
     createdAt: row.created_at,
+    deactivatedAt: row.deactivated_at,
   };
 }
 
-export async function insertUser(q: Queryable, user: Omit<UserRecord, 'createdAt'>): Promise<UserRecord> {
+export async function insertUser(q: Queryable, user: Omit<UserRecord, 'createdAt' | 'deactivatedAt'>): Promise<UserRecord> {
   const { rows } = await q.query<UserRow>(
     `INSERT INTO users (id, name, email, role, time_zone, password_hash)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,

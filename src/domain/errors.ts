@@ -50,6 +50,8 @@ export class AppError extends Error {
     readonly errors?: FieldError[],
     /** For errors that pass with time (429, 503): seconds after which a retry may succeed (`Retry-After`). */
     readonly retryAfterSeconds?: number,
+    /** Extra members of the problem (RFC 9457 extensions), e.g. `bookingIds` of a refused deletion. */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(detail);
     this.name = 'AppError';

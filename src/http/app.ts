@@ -17,6 +17,8 @@ import { refuseControlCharacters } from './text-fields.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { loggerOptions, recordResponse, registerHttpMetrics, requestIdOf } from './observability.js';
 import { errorHandler, problemOf, sendProblem } from './problem.js';
+import { documentCommonErrors, toComponents } from './openapi.js';
+import { refuseUnknownQueryParameters } from './query-parameters.js';
 import { rateLimitPolicyOf, requestLimiter } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import { streamRoutes } from './routes/stream.js';
@@ -67,8 +69,10 @@ function decimalNumbersOnly(schema: object, validate: Validate): Validate {
 }
 
 function validatorCompilers() {
-  const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-  const coercing = new Ajv({ allErrors: true, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
+  // verbose: each error carries its schema, so the messages can name allowed values (validation-messages.ts).
+  const strict = new Ajv({ allErrors: true, verbose: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
+  // 'array': a parameter given once (status=held) is a one-item list where the schema wants a list.
+  const coercing = new Ajv({ allErrors: true, verbose: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
   addFormats(strict);
   addFormats(coercing);
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
@@ -122,6 +126,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT')) request.body = {};
   });
   refuseControlCharacters(app);
+  refuseUnknownQueryParameters(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('X-Request-Id', request.id);
     return payload;
@@ -131,9 +136,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     origin: true,
     exposedHeaders: ['ETag', 'Idempotent-Replayed', 'X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
-    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
   });
+  documentCommonErrors(app);
   await app.register(swagger, {
+    transformObject: (document) => ('openapiObject' in document ? toComponents(document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../domain/errors.js';
+import { readableErrors } from './validation-messages.js';
 
 /** The only place that knows which HTTP status each error code means. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -73,9 +74,11 @@ const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '
 // Errors the database raises for text a client sent (U+0000, which PostgreSQL text cannot hold): bad input, so 400.
 const BAD_TEXT_SQLSTATES = new Set(['22021', '22P05']);
 
+const DEACTIVATED_PROVIDER_SQLSTATE = 'BK404';
+
 function validationErrors(error: FastifyError): FieldError[] {
   const location = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
-  return (error.validation ?? []).map((v) => {
+  return readableErrors(error.validation ?? []).map((v) => {
     const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
     const extra = (v.params as { additionalProperty?: string } | undefined)?.additionalProperty;
     const pointer = v.instancePath + (missing ? `/${missing}` : extra ? `/${extra}` : '');
@@ -85,7 +88,7 @@ function validationErrors(error: FastifyError): FieldError[] {
 }
 
 export function toProblem(error: unknown): Problem {
-  if (error instanceof AppError) return problemOf(error.code, error.detail, error.errors);
+  if (error instanceof AppError) return { ...error.extensions, ...problemOf(error.code, error.detail, error.errors) };
   const fe = error as FastifyError;
   if (fe?.validation) {
     const errors = validationErrors(fe);
@@ -97,6 +100,8 @@ export function toProblem(error: unknown): Problem {
     const detail = code === 'payload_too_large' ? 'The body is larger than 64 KiB.' : fe.message;
     return problemOf(code, detail);
   }
+  // Raised by a trigger (src/db/migrations/008_api_complete.sql): a hold racing its provider's deactivation.
+  if (fe?.code === DEACTIVATED_PROVIDER_SQLSTATE) return problemOf('not_found', 'No such provider (it has been deactivated).');
   if (typeof fe?.code === 'string' && BAD_TEXT_SQLSTATES.has(fe.code)) {
     return problemOf('invalid_request', 'The request contains text that cannot be stored (such as the character U+0000).');
   }

@@ -147,6 +147,12 @@ export function checkAccess(
     case 'GET /v1/users/me':
       if (body?.id !== callerId) fail(`/users/me of ${callerId} is someone else`, res);
       return;
+    case 'PATCH /v1/users/{id}':
+      if (body?.id !== callerId) fail(`${callerId} changed user ${String(body?.id)}`, res);
+      return;
+    case 'DELETE /v1/users/{id}':
+      if (params.id !== callerId) fail(`${callerId} deleted user ${params.id}`, res);
+      return;
     case 'GET /v1/users/{id}':
       if (body?.id !== callerId && (body?.role !== 'provider' || 'email' in body)) {
         fail(`${callerId} sees private fields of ${String(body?.id)}`, res);

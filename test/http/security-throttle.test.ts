@@ -10,17 +10,20 @@ describe('request limits follow who is checked, not what is presented', () => {
   });
   afterAll(async () => server?.close());
 
-  const login = (email: string, password: string, junk: string, remoteAddress: string) =>
+  // ?token= is also an unknown query parameter here (a 400): it must still be charged to the address.
+  const login = (email: string, password: string, junk: string, remoteAddress: string, query = '') =>
     server.app.inject({
-      method: 'POST', url: `/v1/auth/login?token=${junk}`, remoteAddress,
+      method: 'POST', url: `/v1/auth/login${query}`, remoteAddress,
       headers: { authorization: `Bearer ${junk}`, 'content-type': 'application/json' },
       payload: JSON.stringify({ email, password }),
     });
 
   it('a made-up Bearer key or ?token= on POST /v1/auth/login does not buy a fresh bucket: the address is limited', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await login('nobody@example.test', 'wrong password', `junk-${i}`, '10.1.0.1')).statusCode);
-    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    for (let i = 0; i < 4; i++) statuses.push((await login('nobody@example.test', 'wrong password', `junk-${i}`, '10.1.0.1')).statusCode);
+    statuses.push((await login('nobody@example.test', 'wrong password', 'junk-q', '10.1.0.1', '?token=junk-q')).statusCode);
+    for (let i = 5; i < 8; i++) statuses.push((await login('nobody@example.test', 'wrong password', `junk-${i}`, '10.1.0.1')).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 400]);
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
   });
 
@@ -31,6 +34,20 @@ describe('request limits follow who is checked, not what is presented', () => {
         method: 'POST', url: `/v1/users?token=junk-${i}`, remoteAddress: '10.1.0.2',
         headers: { 'content-type': 'application/json' },
         payload: JSON.stringify({ name: 'Mass', email: `mass-${i}-${Date.now()}@example.test`, role: 'client' }),
+      });
+      statuses.push(res.statusCode);
+    }
+    // ?token= is an unknown query parameter of this route (400), and every attempt still counts against the address.
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429]);
+  });
+
+  it('open sign-up with no credential is limited per address too', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await server.app.inject({
+        method: 'POST', url: '/v1/users', remoteAddress: '10.1.0.6',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ name: 'Mass', email: `mass-b-${i}-${Date.now()}@example.test`, role: 'client' }),
       });
       statuses.push(res.statusCode);
     }

@@ -3,6 +3,7 @@ import {
   deleteProviderRow,
   findSchedule,
   insertOneOffWindow,
+  type ScheduleRecord,
   insertTimeOff,
   upsertOverride,
   upsertSchedule,
@@ -46,15 +47,18 @@ export async function putSchedule(
     await bumpAvailabilityVersion(tx, providerId);
     return s;
   });
-  return { providerId, timeZone: saved.timeZone, weekly: saved.weekly, updatedAt: formatInstant(saved.updatedAt.getTime()) };
+  return scheduleView(saved);
 }
+
+export const scheduleView = (s: ScheduleRecord): ScheduleView =>
+  ({ providerId: s.providerId, timeZone: s.timeZone, weekly: s.weekly, updatedAt: formatInstant(s.updatedAt.getTime()) });
 
 /** A provider that never published hours has an empty schedule in its own zone. */
 export async function getSchedule(ctx: AppContext, caller: Principal, providerId: string): Promise<ScheduleView> {
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
   const s = await findSchedule(ctx.db, providerId);
   return s
-    ? { providerId, timeZone: s.timeZone, weekly: s.weekly, updatedAt: formatInstant(s.updatedAt.getTime()) }
+    ? scheduleView(s)
     : { providerId, timeZone: provider.timeZone, weekly: [], updatedAt: null };
 }
 

@@ -5,10 +5,10 @@ import { AppError } from '../../domain/errors.js';
 import { requireAccess } from '../access/policy.js';
 import type { Principal } from '../context.js';
 
-/** The provider, or a 404 (also for users that exist but are not providers). */
+/** The provider, or a 404 (also for users that exist but are not providers, and for deactivated providers). */
 export async function requireProvider(q: Queryable, providerId: string): Promise<UserRecord> {
   const user = await findUserById(q, providerId);
-  if (!user || user.role !== 'provider') throw new AppError('not_found', `No provider with id "${providerId}".`);
+  if (!user || user.role !== 'provider' || user.deactivatedAt !== null) throw new AppError('not_found', `No provider with id "${providerId}".`);
   return user;
 }
 

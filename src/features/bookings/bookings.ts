@@ -7,6 +7,7 @@ import { requireAccess } from '../access/policy.js';
 import { loadProviderAvailability } from '../availability/availability-rules.js';
 import type { AppContext, Principal } from '../context.js';
 import type { Interval } from '../../domain/intervals.js';
+import { bookingListScope } from './booking-list-scope.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 import { checkDuration, DEFAULT_DURATION_MINUTES } from '../slots/slots.js';
 import { insertHoldUnderLocks, resolveClient } from './hold.js';
@@ -82,17 +83,21 @@ export async function getBooking(ctx: AppContext, caller: Principal, id: string)
 export async function listBookings(
   ctx: AppContext,
   caller: Principal,
-  query: { from?: number; to?: number; status?: BookingStatus; limit: number; cursor?: string },
+  query: {
+    from?: number; to?: number; statuses?: BookingStatus[]; providerId?: string; clientId?: string; eventTypeId?: string;
+    limit: number; cursor?: string;
+  },
 ): Promise<Page<BookingView>> {
   if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
     throw invalidField('query/from', 'must not be after to');
   }
   const after = decodeCursor(query.cursor);
   const rows = await listBookingRows(ctx.db, {
-    participantId: caller.role === 'admin' ? null : caller.userId,
+    ...bookingListScope(caller, query),
     from: query.from ?? null,
     to: query.to ?? null,
-    status: query.status ?? null,
+    statuses: query.statuses ?? null,
+    eventTypeId: query.eventTypeId ?? null,
     after: after ? { start: after.sortValue, id: after.id } : null,
     limit: query.limit + 1,
   });

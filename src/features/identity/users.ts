@@ -16,6 +16,8 @@ export interface UserView {
   role: Role;
   timeZone: string;
   createdAt: string;
+  /** Only on deleted users, which only an admin sees. */
+  deactivatedAt?: string;
 }
 
 export function toUserView(user: UserRecord, withPrivateFields = true): UserView {
@@ -26,6 +28,7 @@ export function toUserView(user: UserRecord, withPrivateFields = true): UserView
     role: user.role,
     timeZone: user.timeZone,
     createdAt: formatInstant(user.createdAt.getTime()),
+    ...(user.deactivatedAt !== null ? { deactivatedAt: formatInstant(user.deactivatedAt.getTime()) } : {}),
   };
 }
 
@@ -123,7 +126,8 @@ export async function getMe(ctx: AppContext, caller: Principal): Promise<UserVie
 /** Self and admin see everything; anyone with a key sees a provider's public fields; the rest is a 404. */
 export async function getUser(ctx: AppContext, caller: Principal, id: string): Promise<UserView> {
   const user = await findUserById(ctx.db, id);
-  if (user && (caller.role === 'admin' || caller.userId === user.id)) return toUserView(user);
-  if (user && user.role === 'provider') return toUserView(user, false);
+  if (user && caller.role === 'admin') return toUserView(user);
+  if (user && user.deactivatedAt === null && caller.userId === user.id) return toUserView(user);
+  if (user && user.deactivatedAt === null && user.role === 'provider') return toUserView(user, false);
   throw new AppError('not_found', `No user with id "${id}".`);
 }

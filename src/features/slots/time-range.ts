@@ -48,7 +48,8 @@ export function isSupportedLocalDate(date: string): boolean {
   return year >= 1000 && year < 9000;
 }
 
-function boundary(name: string, value: string, zone: string, daysAfter: number): number {
+/** One end of a range: an instant, or a local date in `zone` plus `daysAfter` days (1 makes `to` inclusive). */
+export function boundary(name: string, value: string, zone: string, daysAfter: number): number {
   if (LOCAL_DATE.test(value)) {
     if (!isValidLocalDate(value)) throw invalidField(`query/${name}`, `"${value}" is not a real date`);
     if (!isSupportedLocalDate(value)) throw invalidField(`query/${name}`, SUPPORTED_RANGE_MESSAGE);

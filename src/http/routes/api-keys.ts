@@ -3,9 +3,10 @@ import { Type } from 'typebox';
 import { createApiKey, deleteApiKey, listApiKeys } from '../../features/identity/api-keys.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
-import { IdParams, PageOf, PageQuery, problems, Security } from '../schemas/common.js';
+import { IdParams, PageOf, PageQuery, Security } from '../schemas/common.js';
 import { ApiKey, CreateApiKeyBody, CreatedApiKey } from '../schemas/users.js';
 import { instantField } from './parse.js';
+import { errorResponses } from '../schemas/errors.js';
 
 export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
@@ -13,11 +14,12 @@ export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
     {
       config: { auth: 'required', secretFields: ['apiKey'] },
       schema: {
+        operationId: 'createApiKey',
         summary: 'Create another API key for the caller (shown once)',
         tags: ['api keys'],
         security: Security,
         body: CreateApiKeyBody,
-        response: { 201: CreatedApiKey, ...problems(400, 401, 413, 415) },
+        response: { 201: CreatedApiKey, ...errorResponses() },
       },
     },
     async (request, reply) => {
@@ -35,11 +37,12 @@ export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'listApiKeys',
         summary: 'The caller\'s working keys (no secrets)',
         tags: ['api keys'],
         security: Security,
         querystring: Type.Object(PageQuery),
-        response: { 200: PageOf(ApiKey), ...problems(400, 401) },
+        response: { 200: PageOf(ApiKey), ...errorResponses() },
       },
     },
     async (request) =>
@@ -54,11 +57,12 @@ export const apiKeyRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'revokeApiKey',
         summary: 'Revoke a key; it stops working at once',
         tags: ['api keys'],
         security: Security,
         params: IdParams,
-        response: { 204: Type.Null({ description: 'Revoked' }), ...problems(401, 404) },
+        response: { 204: Type.Null({ description: 'Revoked' }), ...errorResponses('not_found') },
       },
     },
     async (request, reply) => {

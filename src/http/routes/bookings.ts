@@ -7,11 +7,13 @@ import { invalidField } from '../../domain/errors.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { Booking, BookingListQuery, CancelBody, DeclineBody, HoldBody, RescheduleBody } from '../schemas/bookings.js';
-import { IdParams, PageOf, problems, Security } from '../schemas/common.js';
+import { IdParams, PageOf, Security } from '../schemas/common.js';
 import { Type } from 'typebox';
 import { instantField } from './parse.js';
+import { errorResponses } from '../schemas/errors.js';
 
 const tags = ['bookings'];
+const NoBody = Type.Object({}, { additionalProperties: false, description: 'No fields (an empty body, or none)', examples: [{}] });
 const auth = { auth: 'required' as const };
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ description: 'Retry safely: the same key and body replay the first answer' })),
@@ -21,9 +23,13 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings', {
     config: auth,
     schema: {
+      operationId: 'holdBooking',
       summary: 'Hold a slot of a provider (v1) or of an event type (30 minutes unless confirmed)',
       tags, security: Security, headers: IdempotencyHeaders, body: HoldBody,
-      response: { 201: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      response: {
+        201: Booking,
+        ...errorResponses('forbidden', 'not_found', 'slot_taken', 'not_bookable', 'limit_reached', 'too_many_holds', 'too_many_bookings'),
+      },
     },
   }, async (request, reply) => {
     const { start, eventTypeId, providerId, answers, ...rest } = request.body;
@@ -45,47 +51,56 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.post('/bookings/:id/confirm', {
     config: auth,
     schema: {
+      operationId: 'confirmBooking',
       summary: 'Confirm a hold (again: unchanged; expired: 410; a strict write calendar that fails: 502, still held)',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
       // No fields; an unknown one is a 400 as on every other route.
-      body: Type.Object({}, { additionalProperties: false }),
-      response: { 200: Booking, ...problems(400, 401, 403, 404, 409, 410, 502) },
+      body: NoBody,
+      response: { 200: Booking, ...errorResponses('forbidden', 'not_found', 'state_conflict', 'hold_expired', 'calendar_write_failed') },
     },
   }, async (request) => confirmBooking(ctx, principalOf(request), request.params.id));
 
   app.post('/bookings/:id/cancel', {
     config: auth,
     schema: {
+      operationId: 'cancelBooking',
       summary: 'Cancel (its client, a host, an admin); the time is free at once. A client within the type\'s cancellationNotice: 422',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: CancelBody,
-      response: { 200: Booking, ...problems(400, 401, 404, 409, 413, 415, 422) },
+      response: { 200: Booking, ...errorResponses('not_found', 'state_conflict', 'too_late_to_change') },
     },
   }, async (request) => cancelBooking(ctx, principalOf(request), request.params.id, request.body.reason ?? null));
 
   app.post('/bookings/:id/accept', {
     config: auth,
     schema: {
+      operationId: 'acceptBooking',
       summary: 'Accept a pending booking (a host or admin): confirmed. Declined, cancelled or expired: 409',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
-      response: { 200: Booking, ...problems(401, 403, 404, 409) },
+      body: NoBody,
+      response: { 200: Booking, ...errorResponses('forbidden', 'not_found', 'state_conflict') },
     },
   }, async (request) => decideBooking(ctx, principalOf(request), request.params.id, { to: 'confirmed' }));
 
   app.post('/bookings/:id/decline', {
     config: auth,
     schema: {
+      operationId: 'declineBooking',
       summary: 'Decline a pending booking (a host or admin): its time is free at once',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: DeclineBody,
-      response: { 200: Booking, ...problems(400, 401, 403, 404, 409, 413, 415) },
+      response: { 200: Booking, ...errorResponses('forbidden', 'not_found', 'state_conflict') },
     },
   }, async (request) => decideBooking(ctx, principalOf(request), request.params.id, { to: 'declined', reason: request.body?.reason ?? null }));
 
   app.post('/bookings/:id/reschedule', {
     config: auth,
     schema: {
+      operationId: 'rescheduleBooking',
       summary: 'Move a booking to another time, keeping its id (atomic: refused moves change nothing)',
       tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: RescheduleBody,
-      response: { 200: Booking, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+      response: {
+        200: Booking,
+        ...errorResponses('forbidden', 'not_found', 'slot_taken', 'state_conflict', 'not_bookable', 'limit_reached', 'too_late_to_change'),
+      },
     },
   }, async (request) => {
     const { start, ...rest } = request.body;
@@ -95,18 +110,20 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   app.get('/bookings/:id', {
     config: auth,
     schema: {
+      operationId: 'getBooking',
       summary: 'A booking of the caller (as client or provider)',
       tags, security: Security, params: IdParams,
-      response: { 200: Booking, ...problems(401, 404) },
+      response: { 200: Booking, ...errorResponses('not_found') },
     },
   }, async (request) => getBooking(ctx, principalOf(request), request.params.id));
 
   app.get('/bookings', {
     config: auth,
     schema: {
+      operationId: 'listBookings',
       summary: 'The caller\'s bookings (as client or provider), by start',
       tags, security: Security, querystring: BookingListQuery,
-      response: { 200: PageOf(Booking), ...problems(400, 401) },
+      response: { 200: PageOf(Booking), ...errorResponses('forbidden') },
     },
   }, async (request) => {
     const q = request.query;
@@ -114,7 +131,10 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       limit: q.limit ?? 50,
       ...(q.from !== undefined ? { from: instantField('query/from', q.from) } : {}),
       ...(q.to !== undefined ? { to: instantField('query/to', q.to) } : {}),
-      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.status !== undefined ? { statuses: q.status } : {}),
+      ...(q.providerId !== undefined ? { providerId: q.providerId } : {}),
+      ...(q.clientId !== undefined ? { clientId: q.clientId } : {}),
+      ...(q.eventTypeId !== undefined ? { eventTypeId: q.eventTypeId } : {}),
       ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
     });
   });

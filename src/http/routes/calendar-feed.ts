@@ -3,26 +3,28 @@ import { Type } from 'typebox';
 import { feedTokenMatches, getFeedLink, renderFeed } from '../../features/calendars/calendar-feed.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
-import { ProviderParams, problems, Security } from '../schemas/common.js';
-
-const FeedLink = Type.Object({ url: Type.String(), token: Type.String() });
+import { CalendarFeedLink } from '../schemas/calendars.js';
+import { ProviderParams, Security } from '../schemas/common.js';
+import { errorResponses } from '../schemas/errors.js';
 
 export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.get('/providers/:providerId/calendar-feed', {
     config: { auth: 'required' },
     schema: {
+      operationId: 'getCalendarFeed',
       summary: 'The provider\'s ICS feed URL (with its token)',
       tags: ['calendar feed'], security: Security, params: ProviderParams,
-      response: { 200: FeedLink, ...problems(401, 403, 404) },
+      response: { 200: CalendarFeedLink, ...errorResponses('forbidden', 'not_found') },
     },
   }, async (request) => getFeedLink(ctx, principalOf(request), request.params.providerId));
 
   app.post('/providers/:providerId/calendar-feed/rotate', {
     config: { auth: 'required' },
     schema: {
+      operationId: 'rotateCalendarFeed',
       summary: 'Replace the feed\'s token: the old link stops working at once',
       tags: ['calendar feed'], security: Security, params: ProviderParams,
-      response: { 200: FeedLink, ...problems(401, 403, 404) },
+      response: { 200: CalendarFeedLink, ...errorResponses('forbidden', 'not_found') },
     },
   }, async (request) => getFeedLink(ctx, principalOf(request), request.params.providerId, { rotate: true }));
 
@@ -38,13 +40,14 @@ export const calendarFeedRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox =
       },
     },
     schema: {
+      operationId: 'getCalendarIcs',
       summary: 'RFC 5545 feed of held (TENTATIVE) and confirmed bookings',
       tags: ['calendar feed'], params: ProviderParams,
       security: [{}, ...Security],
       querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
       response: {
         200: { description: 'iCalendar', content: { 'text/calendar': { schema: Type.String() } } },
-        ...problems(401, 403, 404),
+        ...errorResponses('forbidden', 'not_found'),
       },
     },
   }, async (request, reply) => {

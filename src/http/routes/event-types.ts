@@ -8,7 +8,8 @@ import {
   patchEventType,
 } from '../../features/event-types/event-types.js';
 import { principalOf } from '../auth.js';
-import { IdParams, PageOf, problems, Security } from '../schemas/common.js';
+import { IdParams, PageOf, Security } from '../schemas/common.js';
+import { errorResponses } from '../schemas/errors.js';
 import { CreateEventTypeBody, EventType, EventTypeListQuery, PatchEventTypeBody } from '../schemas/event-types.js';
 
 const tags = ['event types'];
@@ -20,9 +21,10 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => a
   app.post('/event-types', {
     config: auth,
     schema: {
+      operationId: 'createEventType',
       summary: 'Create an event type (a provider for itself; an admin for any providers)',
       tags, security: Security, body: CreateEventTypeBody,
-      response: { 201: EventType, ...problems(400, 401, 403, 409, 413, 415, 422) },
+      response: { 201: EventType, ...errorResponses('forbidden', 'slug_taken', 'not_supported') },
     },
   }, async (request, reply) => {
     const created = await createEventType(ctx, principalOf(request), request.body);
@@ -32,9 +34,10 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => a
   app.get('/event-types', {
     config: { auth: 'optional' },
     schema: {
+      operationId: 'listEventTypes',
       summary: 'Event types (without a key: public ones only)',
       tags, security: PublicOrKey, querystring: EventTypeListQuery,
-      response: { 200: PageOf(EventType), ...problems(400, 401) },
+      response: { 200: PageOf(EventType), ...errorResponses() },
     },
   }, async (request) => {
     const q = request.query;
@@ -48,27 +51,30 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => a
   app.get('/event-types/:id', {
     config: { auth: 'optional' },
     schema: {
+      operationId: 'getEventType',
       summary: 'An event type (without a key: a public one)',
       tags, security: PublicOrKey, params: IdParams,
-      response: { 200: EventType, ...problems(401, 404) },
+      response: { 200: EventType, ...errorResponses('not_found') },
     },
   }, async (request) => getEventType(ctx, request.principal, request.params.id));
 
   app.patch('/event-types/:id', {
     config: auth,
     schema: {
+      operationId: 'updateEventType',
       summary: 'Change an event type (its only host, or an admin); applies to bookings made afterwards',
       tags, security: Security, params: IdParams, body: PatchEventTypeBody,
-      response: { 200: EventType, ...problems(400, 401, 403, 404, 409, 413, 415, 422) },
+      response: { 200: EventType, ...errorResponses('forbidden', 'not_found', 'slug_taken', 'not_supported') },
     },
   }, async (request) => patchEventType(ctx, principalOf(request), request.params.id, request.body));
 
   app.delete('/event-types/:id', {
     config: auth,
     schema: {
+      operationId: 'deleteEventType',
       summary: 'Delete an event type: existing bookings stay; its slots and new bookings are gone',
       tags, security: Security, params: IdParams,
-      response: { 204: { type: 'null', description: 'Deleted' }, ...problems(401, 403, 404) },
+      response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses('forbidden', 'not_found') },
     },
   }, async (request, reply) => {
     await deleteEventType(ctx, principalOf(request), request.params.id);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../features/context.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { availabilityRoutes } from './availability.js';
+import { availabilityItemRoutes } from './availability-items.js';
 import { bookingRoutes } from './bookings.js';
 import { calendarFeedRoutes } from './calendar-feed.js';
 import { calendarRoutes } from './calendars.js';
@@ -16,7 +17,10 @@ import { webhookRoutes } from './webhooks.js';
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(serviceRoutes(ctx));
   await app.register(opsRoutes(ctx));
-  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes]) {
+  for (const routes of [
+    userRoutes, apiKeyRoutes, availabilityRoutes, availabilityItemRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes,
+    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes,
+  ]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }
 }

@@ -4,7 +4,8 @@ import type { AppContext } from '../../features/context.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../../platform/metrics/metrics.js';
 import { checkReadiness, notReadyDetail, READY_TIMEOUT_MS } from '../../platform/readiness.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, sendProblem } from '../problem.js';
-import { ProblemSchema, problems } from '../schemas/common.js';
+import { ProblemSchema } from '../schemas/common.js';
+import { errorResponses } from '../schemas/errors.js';
 
 const CheckStatus = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]);
 /** `redis` is there when REDIS_URL is configured. */
@@ -20,14 +21,15 @@ export const opsRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (
     '/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: the database (and Redis, when configured) answers (else 503 problem+json)',
         description:
           `200 when \`SELECT 1\` (and, with REDIS_URL, a Redis PING) answers within ${READY_TIMEOUT_MS / 1000} s; ` +
           '503 with the failing checks otherwise.',
         tags: ['service'],
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), checks: Checks }),
-          ...problems(),
+          200: Type.Object({ status: Type.Literal('ready'), checks: Checks }, { description: 'Ready: every check answered' }),
+          ...errorResponses(),
           503: {
             description: 'Not ready: problem+json (code unavailable) with the checks',
             content: { [PROBLEM_CONTENT_TYPE]: { schema: Type.Object({ ...ProblemSchema.properties, checks: Checks }) } },
@@ -49,9 +51,13 @@ export const opsRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics (text format 0.0.4); unauthenticated, for a private network',
         tags: ['service'],
-        response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: Type.String() } } } },
+        response: {
+          200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: Type.String() } } },
+          ...errorResponses(),
+        },
       },
     },
     async (_request, reply) =>

@@ -5,9 +5,10 @@ import { renderSlots } from '../../features/slots/slots.js';
 import { renderEventTypeSlots } from '../../features/slots/event-type-slots.js';
 import { invalidField } from '../../domain/errors.js';
 import { principalOf } from '../auth.js';
-import { problems, Security } from '../schemas/common.js';
+import { Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
 import { etagMatches, strongEtag } from '../etag.js';
+import { errorResponses } from '../schemas/errors.js';
 
 /** Serialised once, so the tag is computed over the exact bytes sent. */
 function renderBody(view: object): { body: string; etag: string } {
@@ -27,11 +28,13 @@ export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     // A public event type's slots need no key; everything else does (see the handler).
     config: { auth: 'optional' },
     schema: {
+      operationId: 'listSlots',
       summary: 'Bookable slots of a provider (v1) or of an event type (strong ETag; If-None-Match gives 304)',
       tags: ['slots'],
-      security: Security,
+      // Without a key: a public event type's slots only.
+      security: [...Security, {}],
       querystring: SlotsQuery,
-      response: { 200: Slots, 304: { type: 'null', description: 'Not modified' }, ...problems(400, 401, 404) },
+      response: { 200: Slots, 304: { type: 'null', description: 'Not modified' }, ...errorResponses('not_found') },
     },
   }, async (request, reply) => {
     // The rendered body may come from the slot cache (kept beside the slots it was made from).

@@ -4,7 +4,8 @@ import type { ChangeFeed } from '../../platform/change-feed/change-feed.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { problemOf, sendProblem } from '../problem.js';
-import { problems, Security } from '../schemas/common.js';
+import { Security } from '../schemas/common.js';
+import { errorResponses } from '../schemas/errors.js';
 
 /** Provider ids one subscribe/unsubscribe message may carry. */
 export const MAX_IDS_PER_MESSAGE = 100;
@@ -69,6 +70,7 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
       url: '/stream',
       config: { auth: 'required' },
       schema: {
+        operationId: 'openStream',
         summary: 'Live availability changes over a WebSocket',
         description:
           'Upgrades to a WebSocket (key as Bearer header or ?apiKey=; without a valid key the upgrade is refused with 401). ' +
@@ -78,7 +80,7 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
           `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} providers per socket and ${MAX_SOCKETS_PER_USER} sockets per user and server process. See the README, "Live stream".`,
         tags: ['stream'],
         security: Security,
-        response: problems(400, 401),
+        response: errorResponses(),
       },
       handler: async (_request, reply) =>
         sendProblem(reply, problemOf('invalid_request', 'GET /v1/stream is a WebSocket: send an upgrade request (Connection: Upgrade, Upgrade: websocket).')),

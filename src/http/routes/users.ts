@@ -1,10 +1,12 @@
+import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../features/context.js';
+import { deleteUser, updateUser } from '../../features/identity/user-lifecycle.js';
 import { changePassword, createUser, getMe, getUser, login } from '../../features/identity/users.js';
-import { Type } from 'typebox';
 import { principalOf } from '../auth.js';
-import { IdParams, problems, Security } from '../schemas/common.js';
-import { ChangePasswordBody, CreatedUser, CreateUserBody, LoginBody, LoginResult, User } from '../schemas/users.js';
+import { IdParams, Security } from '../schemas/common.js';
+import { ChangePasswordBody, CreatedUser, CreateUserBody, LoginBody, LoginResult, UpdateUserBody, User } from '../schemas/users.js';
+import { errorResponses } from '../schemas/errors.js';
 
 export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post(
@@ -12,11 +14,12 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'optional', secretFields: ['apiKey'] },
       schema: {
+        operationId: 'createUser',
         summary: 'Create a provider or client (admin; anyone as a client when OPEN_SIGNUP=true)',
         tags: ['users'],
         security: Security,
         body: CreateUserBody,
-        response: { 201: CreatedUser, ...problems(400, 401, 403, 409, 413, 415, 422) },
+        response: { 201: CreatedUser, ...errorResponses('forbidden', 'email_taken') },
       },
     },
     async (request, reply) => {
@@ -30,10 +33,11 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'none' },
       schema: {
+        operationId: 'login',
         summary: 'Exchange email and password for a new API key',
         tags: ['users'],
         body: LoginBody,
-        response: { 200: LoginResult, ...problems(400, 401, 413, 415) },
+        response: { 200: LoginResult, ...errorResponses('unauthenticated') },
       },
     },
     async (request) => login(ctx, request.body),
@@ -43,7 +47,8 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     '/users/me',
     {
       config: { auth: 'required' },
-      schema: { summary: 'The caller', tags: ['users'], security: Security, response: { 200: User, ...problems(401) } },
+      schema: { operationId: 'getMe',
+                summary: 'The caller', tags: ['users'], security: Security, response: { 200: User, ...errorResponses() } },
     },
     async (request) => getMe(ctx, principalOf(request)),
   );
@@ -53,11 +58,12 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'changePassword',
         summary: 'Change the caller\'s password (the current one is required when one is set); keys keep working',
         tags: ['users'],
         security: Security,
         body: ChangePasswordBody,
-        response: { 204: Type.Null({ description: 'Changed' }), ...problems(400, 401, 413, 415, 429) },
+        response: { 204: Type.Null({ description: 'Changed' }), ...errorResponses('unauthenticated', 'rate_limited') },
       },
     },
     async (request, reply) => {
@@ -71,13 +77,50 @@ export const userRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'getUser',
         summary: 'A user: self or admin see all fields; anyone sees a provider\'s public fields',
         tags: ['users'],
         security: Security,
         params: IdParams,
-        response: { 200: User, ...problems(401, 404) },
+        response: { 200: User, ...errorResponses('not_found') },
       },
     },
     async (request) => getUser(ctx, principalOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      config: { auth: 'required' },
+      schema: {
+        operationId: 'updateUser',
+        summary: 'Change a user\'s name, email, time zone or password (self or admin; the role never changes)',
+        tags: ['users'],
+        security: Security,
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: User, ...errorResponses('forbidden', 'not_found', 'email_taken') },
+      },
+    },
+    async (request) => updateUser(ctx, principalOf(request), request.params.id, request.body),
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      config: { auth: 'required' },
+      schema: {
+        operationId: 'deleteUser',
+        summary: 'Delete a user: a provider is deactivated (admin; 409 with bookingIds while it has live bookings), a client erased (self or admin)',
+        tags: ['users'],
+        security: Security,
+        params: IdParams,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses('forbidden', 'not_found', 'state_conflict') },
+      },
+    },
+    async (request, reply) => {
+      await deleteUser(ctx, principalOf(request), request.params.id);
+      return reply.code(204).send(null);
+    },
   );
 };

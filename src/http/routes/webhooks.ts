@@ -3,8 +3,9 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../features/context.js';
 import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks } from '../../features/webhooks/webhooks.js';
 import { principalOf } from '../auth.js';
-import { IdParams, PageOf, PageQuery, problems, Security } from '../schemas/common.js';
+import { IdParams, PageOf, PageQuery, Security } from '../schemas/common.js';
 import { CreatedWebhook, CreateWebhookBody, Webhook, WebhookDelivery } from '../schemas/webhooks.js';
+import { errorResponses } from '../schemas/errors.js';
 
 const page = (q: { limit?: number; cursor?: string }) => ({ limit: q.limit ?? 50, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
 
@@ -14,6 +15,7 @@ export const webhookRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     {
       config: { auth: 'required', secretFields: ['secret'] },
       schema: {
+        operationId: 'createWebhook',
         summary: 'Subscribe a URL to change events (the signing secret is shown once)',
         description:
           'Any key subscribes to its own events: a provider\'s bookings and availability, a client\'s bookings; an administrator\'s webhooks see all. ' +
@@ -21,7 +23,7 @@ export const webhookRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
         tags: ['webhooks'],
         security: Security,
         body: CreateWebhookBody,
-        response: { 201: CreatedWebhook, ...problems(400, 401, 413, 415) },
+        response: { 201: CreatedWebhook, ...errorResponses() },
       },
     },
     async (request, reply) => {
@@ -36,11 +38,12 @@ export const webhookRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'listWebhooks',
         summary: 'The caller\'s webhooks (all of them for an administrator); no secrets',
         tags: ['webhooks'],
         security: Security,
         querystring: Type.Object(PageQuery),
-        response: { 200: PageOf(Webhook), ...problems(400, 401) },
+        response: { 200: PageOf(Webhook), ...errorResponses() },
       },
     },
     async (request) => listWebhooks(ctx, principalOf(request), page(request.query)),
@@ -51,11 +54,12 @@ export const webhookRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'deleteWebhook',
         summary: 'Delete a webhook; its pending deliveries are dropped',
         tags: ['webhooks'],
         security: Security,
         params: IdParams,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(401, 404) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses('not_found') },
       },
     },
     async (request, reply) => {
@@ -69,12 +73,13 @@ export const webhookRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
     {
       config: { auth: 'required' },
       schema: {
+        operationId: 'listWebhookDeliveries',
         summary: 'A webhook\'s deliveries, oldest first, with their attempts and status',
         tags: ['webhooks'],
         security: Security,
         params: IdParams,
         querystring: Type.Object(PageQuery),
-        response: { 200: PageOf(WebhookDelivery), ...problems(400, 401, 404) },
+        response: { 200: PageOf(WebhookDelivery), ...errorResponses('not_found') },
       },
     },
     async (request) => listWebhookDeliveries(ctx, principalOf(request), request.params.id, page(request.query)),

@@ -1,12 +1,12 @@
 import { Type } from 'typebox';
-import { Id, Instant, PageQuery, TimeZone } from './common.js';
+import { Id, IdOf, Instant, named, PageQuery, TimeZone } from './common.js';
 
-export const BookingStatus = Type.Union([
+export const BookingStatus = named('BookingStatus', Type.Union([
   Type.Literal('held'), Type.Literal('pending'), Type.Literal('confirmed'),
   Type.Literal('declined'), Type.Literal('cancelled'), Type.Literal('expired'),
-], { description: 'pending: confirmed by the client, awaiting the host\'s approval (requiresConfirmation)' });
+], { description: 'pending: confirmed by the client, awaiting the host\'s approval (requiresConfirmation)' }));
 
-export const CalendarSync = Type.Object(
+export const CalendarSync = named('CalendarSync', Type.Object(
   {
     status: Type.Union([Type.Literal('pending'), Type.Literal('synced'), Type.Literal('removed'), Type.Literal('failed')], {
       description: 'pending: the write calendar does not show the booking\'s state yet (queued, or retried after a failure: see error); '
@@ -16,14 +16,14 @@ export const CalendarSync = Type.Object(
     error: Type.Optional(Type.String({ description: 'Why the last attempt failed (pending or failed only)' })),
   },
   { description: 'The booking\'s event in the provider\'s write calendar (writeBookings). Absent when the provider had no write calendar when the booking was confirmed, and on bookings never confirmed' },
-);
+));
 
-export const Answers = Type.Record(Type.String(), Type.Unknown(), {
+export const Answers = named('Answers', Type.Record(Type.String(), Type.Unknown(), {
   description: 'Answers to the event type\'s questions, keyed by question id',
   examples: [{ reason: 'Back pain', first_visit: true }],
-});
+}));
 
-export const Booking = Type.Object({
+export const Booking = named('Booking', Type.Object({
   id: Id,
   providerId: Id,
   clientId: Id,
@@ -46,14 +46,14 @@ export const Booking = Type.Object({
   previousEnd: Type.Optional(Instant),
   rescheduleReason: Type.Optional(Type.String()),
   calendarSync: Type.Optional(CalendarSync),
-});
+}), 'A booking');
 
 const Duration = Type.Integer({
   minimum: 5, maximum: 1440, multipleOf: 5,
   description: 'Minutes: with providerId a multiple of 15 (default 15); with eventTypeId one of the type\'s durations (default its first)',
 });
 
-export const HoldBody = Type.Object(
+export const HoldBody = named('HoldRequest', Type.Object(
   {
     eventTypeId: Type.Optional(Id),
     providerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'v1: the provider booked; with eventTypeId: the host wanted (optional)' })),
@@ -66,33 +66,39 @@ export const HoldBody = Type.Object(
   {
     additionalProperties: false,
     description: 'Exactly one of providerId (v1) or eventTypeId identifies what is booked',
-    examples: [{ eventTypeId: 'evt_…', start: '2027-03-01T09:00:00Z', duration: 30, answers: { reason: 'Back pain' } }],
+    examples: [{ providerId: 'usr_3xJq9mZ0aB1cD2eF3gH4', start: '2027-03-01T09:00:00Z', duration: 30, notes: 'First visit' }],
   },
-);
+));
 
-export const RescheduleBody = Type.Object(
+export const RescheduleBody = named('RescheduleRequest', Type.Object(
   {
     start: Instant,
     duration: Type.Optional(Duration),
     reason: Type.Optional(Type.String({ maxLength: 500 })),
   },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ start: '2027-03-02T09:00:00Z', reason: 'Clash at work' }] },
+));
 
-export const DeclineBody = Type.Object(
+export const DeclineBody = named('DeclineRequest', Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 500 })) },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ reason: 'Fully booked that week' }] },
+));
 
-export const CancelBody = Type.Object(
+export const CancelBody = named('CancelRequest', Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 500 })) },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ reason: 'Something came up' }] },
+));
 
 export const BookingListQuery = Type.Object({
   from: Type.Optional(Instant),
   to: Type.Optional(Instant),
-  status: Type.Optional(BookingStatus),
+  status: Type.Optional(Type.Array(BookingStatus, {
+    maxItems: 6,
+    description: 'Any of these statuses; repeat the parameter for several: status=held&status=confirmed',
+  })),
+  providerId: Type.Optional(IdOf('Only this provider\'s bookings (an admin: anyone; others: only themselves)')),
+  clientId: Type.Optional(IdOf('Only this client\'s bookings (an admin: anyone; others: only themselves)')),
+  eventTypeId: Type.Optional(IdOf('Only bookings of this event type')),
   ...PageQuery,
 });
 
@@ -105,10 +111,10 @@ export const SlotsQuery = Type.Object({
   duration: Type.Optional(Type.Integer({ description: 'Minutes: v1 a positive multiple of 15, at most 1440 (default 15); with eventTypeId one of its durations (default the first)' })),
 });
 
-export const Slots = Type.Object({
+export const Slots = named('Slots', Type.Object({
   providerId: Type.Optional(Id),
   eventTypeId: Type.Optional(Id),
   duration: Type.Integer(),
   timeZone: TimeZone,
   slots: Type.Array(Type.Object({ start: Instant, end: Instant, seatsLeft: Type.Optional(Type.Integer()) })),
-}, { description: 'providerId for v1 questions, eventTypeId for event-type questions' });
+}), 'Free slots, by start: providerId for v1 questions, eventTypeId for event-type questions');

@@ -1,12 +1,12 @@
 import { Type } from 'typebox';
-import { Id, Instant } from './common.js';
+import { Id, Instant, named } from './common.js';
 
 /** Connected calendars: one body shape per kind; the response never carries a URL, username or password. */
-export const WriteMode = Type.Union([Type.Literal('eventual'), Type.Literal('strict')], {
+export const WriteMode = named('WriteMode', Type.Union([Type.Literal('eventual'), Type.Literal('strict')], {
   description: 'With writeBookings. eventual (default): the event is written after the confirm commits, by a worker that retries with backoff '
     + '(the booking\'s calendarSync shows progress); strict: the event is written before the confirm commits, and a failed write '
     + 'answers the confirm with 502 calendar_write_failed and leaves the booking held',
-});
+}));
 
 const writeOptions = {
   writeBookings: Type.Optional(Type.Boolean({
@@ -19,7 +19,7 @@ const writeOptions = {
 // No `format` on the URL: it is parsed (http, https, webcal) and its host checked by the server, with a 400 naming body/url.
 const SourceUrl = Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) or webcal URL; stored encrypted, never returned' });
 
-export const ConnectCalendarBody = Type.Union([
+export const ConnectCalendarBody = named('ConnectCalendarRequest', Type.Union([
   Type.Object(
     { type: Type.Literal('ics'), url: SourceUrl, ...writeOptions },
     { additionalProperties: false, title: 'ICS feed', description: 'An iCalendar feed URL (a "secret address" often carries a token)' },
@@ -45,9 +45,9 @@ export const ConnectCalendarBody = Type.Union([
         + '503 when the server has no Google OAuth client configured',
     },
   ),
-]);
+], { examples: [{ type: 'ics', url: 'https://calendar.example.com/private/abc123/basic.ics' }] }));
 
-export const CalendarConnection = Type.Object({
+export const CalendarConnection = named('CalendarConnection', Type.Object({
   id: Id,
   type: Type.Union([Type.Literal('ics'), Type.Literal('caldav'), Type.Literal('google')]),
   status: Type.Union([Type.Literal('ok'), Type.Literal('error'), Type.Literal('pending')], {
@@ -60,7 +60,7 @@ export const CalendarConnection = Type.Object({
   authorizationUrl: Type.Optional(Type.String({
     description: 'Google, in the answer that connects it: open it in a browser to give consent (valid 10 minutes, once)',
   })),
-});
+}), 'A connected calendar (never its URL or credentials)');
 
 export const CalendarParams = Type.Object({ providerId: Id, id: Id });
 
@@ -73,10 +73,16 @@ export const GoogleCallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
   state: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-});
+}, { additionalProperties: true });
 
-export const GoogleCallbackResult = Type.Object({
+export const GoogleCallbackResult = named('GoogleCallbackResult', Type.Object({
   connected: Type.Boolean({ description: 'The tokens are stored (the first read may still have failed: see calendar.status)' }),
   message: Type.String({ description: 'In words for the person in the browser' }),
   calendar: CalendarConnection,
-}, { description: 'A JSON page for the browser that comes back from Google' });
+}, { description: 'A JSON page for the browser that comes back from Google' }));
+
+export const CalendarFeedLink = named(
+  'CalendarFeedLink',
+  Type.Object({ url: Type.String(), token: Type.String({ description: 'Also works as ?token= on the feed URL' }) }),
+  'The provider\'s ICS feed URL, with its token',
+);

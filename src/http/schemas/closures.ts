@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import { Id, LocalDate, PageQuery } from './common.js';
+import { Id, LocalDate, named, PageQuery } from './common.js';
 
-export const CreateClosureBody = Type.Object(
+export const CreateClosureBody = named('CreateClosureRequest', Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200, examples: ['New Year\'s Day'] }),
     date: LocalDate,
@@ -9,14 +9,14 @@ export const CreateClosureBody = Type.Object(
     providerIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 1000, description: 'Absent: every provider (admin only)' })),
   },
   { additionalProperties: false, examples: [{ name: 'New Year\'s Day', date: '2027-01-01', recurrence: 'yearly' }] },
-);
+));
 
-export const Closure = Type.Object({
+export const Closure = named('Closure', Type.Object({
   id: Id,
   name: Type.String(),
   date: LocalDate,
   recurrence: Type.Union([Type.Literal('yearly'), Type.Null()]),
   providerIds: Type.Union([Type.Array(Id), Type.Null()], { description: 'null: every provider' }),
-});
+}), 'A closed local date');
 
 export const ClosureListQuery = Type.Object({ ...PageQuery });

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, Instant, LocalDate, PageQuery, TimeZone } from './common.js';
+import { Id, Instant, LocalDate, named, PageQuery, TimeZone } from './common.js';
 
 /**
  * One schema per shape: these drive validation, the OpenAPI document and (through
@@ -10,37 +10,37 @@ import { Id, Instant, LocalDate, PageQuery, TimeZone } from './common.js';
 const Minutes = (min: number, max: number, extra: { multipleOf?: number; description?: string } = {}) =>
   Type.Integer({ minimum: min, maximum: max, ...extra });
 
-export const Host = Type.Object(
+export const Host = named('EventTypeHost', Type.Object(
   {
     providerId: Id,
     priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 4, default: 2, description: 'Round robin: higher first' })),
     weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Round robin: share of bookings' })),
   },
   { additionalProperties: false },
-);
+));
 
 export const Assignment = Type.Union([Type.Literal('single'), Type.Literal('roundRobin'), Type.Literal('collective')]);
 
-export const BookingWindow = Type.Union([
+export const BookingWindow = named('BookingWindow', Type.Union([
   Type.Object({ type: Type.Literal('rolling'), days: Type.Integer({ minimum: 1, maximum: 730 }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('range'), start: LocalDate, end: LocalDate }, { additionalProperties: false }),
-]);
+]));
 
-export const Limits = Type.Object(
+export const Limits = named('Limits', Type.Object(
   {
     perDay: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     perWeek: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     perMonth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
   },
   { additionalProperties: false, description: 'Live bookings of this type per host, counted by start in the host\'s local day / ISO week / month' },
-);
+));
 
 export const QuestionType = Type.Union([
   Type.Literal('text'), Type.Literal('longText'), Type.Literal('email'), Type.Literal('phone'),
   Type.Literal('number'), Type.Literal('boolean'), Type.Literal('select'), Type.Literal('multiSelect'),
 ]);
 
-export const Question = Type.Object(
+export const Question = named('Question', Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9_]+$', description: 'Lower-case letters, digits and _' }),
     label: Type.String({ minLength: 1, maxLength: 200 }),
@@ -50,7 +50,7 @@ export const Question = Type.Object(
     maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
   },
   { additionalProperties: false },
-);
+));
 
 /** The writable fields, each optional: a PATCH body; POST requires some of them (below). */
 const writable = {
@@ -84,21 +84,21 @@ const OPTIONAL_ON_CREATE = [
   'bookingWindow', 'limits', 'requiresConfirmation', 'seats', 'cancellationNotice', 'questions', 'public', 'active',
 ] as const;
 
-export const CreateEventTypeBody = Type.Object(
+export const CreateEventTypeBody = named('CreateEventTypeRequest', Type.Object(
   { slug: writable.slug, title: writable.title, durations: writable.durations, ...optional(OPTIONAL_ON_CREATE) },
   {
     additionalProperties: false,
     description: 'hosts defaults to the calling provider; assignment to "single" with one host',
     examples: [{ slug: 'first-consultation', title: 'First consultation', durations: [30, 60], bufferAfter: 10, minimumNotice: 240 }],
   },
-);
+));
 export type CreateEventTypeBody = Static<typeof CreateEventTypeBody>;
 
-export const PatchEventTypeBody = Type.Object(optional(Object.keys(writable) as (keyof Writable)[]), {
+export const PatchEventTypeBody = named('UpdateEventTypeRequest', Type.Object(optional(Object.keys(writable) as (keyof Writable)[]), {
   additionalProperties: false,
   minProperties: 1,
   examples: [{ durations: [30], active: false }],
-});
+}));
 export type PatchEventTypeBody = Static<typeof PatchEventTypeBody>;
 
 export const HostView = Type.Object({
@@ -110,7 +110,7 @@ export const HostView = Type.Object({
   timeZone: Type.Optional(TimeZone),
 });
 
-export const EventType = Type.Object({
+export const EventType = named('EventType', Type.Object({
   id: Id,
   slug: writable.slug,
   title: Type.String(),
@@ -133,7 +133,7 @@ export const EventType = Type.Object({
   active: Type.Boolean(),
   createdAt: Instant,
   updatedAt: Instant,
-});
+}), 'A service clients book');
 export type EventType = Static<typeof EventType>;
 
 export const EventTypeListQuery = Type.Object({ providerId: Type.Optional(Id), ...PageQuery });

@@ -1,18 +1,19 @@
 import { Type } from 'typebox';
-import { Id, Instant, TimeZone } from './common.js';
+import { Id, Instant, named, TimeZone } from './common.js';
 
-export const Role = Type.Union([Type.Literal('admin'), Type.Literal('provider'), Type.Literal('client')]);
+export const Role = named('Role', Type.Union([Type.Literal('admin'), Type.Literal('provider'), Type.Literal('client')]));
 
-export const User = Type.Object({
+export const User = named('User', Type.Object({
   id: Id,
   name: Type.String(),
   email: Type.Optional(Type.String({ description: 'Absent when a provider is viewed by someone else' })),
   role: Role,
   timeZone: TimeZone,
   createdAt: Instant,
-});
+  deactivatedAt: Type.Optional(Instant),
+}), 'A user (email only for itself and admins)');
 
-export const CreateUserBody = Type.Object(
+export const CreateUserBody = named('CreateUserRequest', Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     email: Type.String({ format: 'email', maxLength: 320 }),
@@ -20,40 +21,53 @@ export const CreateUserBody = Type.Object(
     timeZone: Type.Optional(TimeZone),
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
   },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ name: 'Dr. Ada Lovelace', email: 'ada@example.com', role: 'provider', timeZone: 'Europe/London', password: 'a long passphrase' }] },
+));
 
-export const CreatedUser = Type.Object({
+export const CreatedUser = named('CreatedUser', Type.Object({
   user: User,
   apiKey: Type.String({ description: 'Shown once; store it now' }),
-});
+}), 'The new user and its first API key');
 
-export const LoginBody = Type.Object(
+export const LoginBody = named('LoginRequest', Type.Object(
   { email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ email: 'ada@example.com', password: 'a long passphrase' }] },
+));
 
-export const ChangePasswordBody = Type.Object(
+export const ChangePasswordBody = named('ChangePasswordRequest', Type.Object(
   {
     currentPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Required when the user has a password' })),
     newPassword: Type.String({ minLength: 8, maxLength: 200 }),
   },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ currentPassword: 'correct horse battery', newPassword: 'a much longer passphrase' }] },
+));
 
-export const LoginResult = Type.Object({ apiKey: Type.String(), expiresAt: Instant });
+export const LoginResult = named('LoginResult', Type.Object({ apiKey: Type.String(), expiresAt: Instant }), 'A new API key for the user');
 
-export const ApiKey = Type.Object({
+export const ApiKey = named('ApiKey', Type.Object({
   id: Id,
   name: Type.Union([Type.String(), Type.Null()]),
   prefix: Type.String({ description: 'First characters of the key, to tell keys apart' }),
   expiresAt: Type.Union([Instant, Type.Null()]),
   createdAt: Instant,
-});
+}), 'An API key (never its secret)');
 
-export const CreateApiKeyBody = Type.Object(
+export const CreateApiKeyBody = named('CreateApiKeyRequest', Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), expiresAt: Type.Optional(Instant) },
-  { additionalProperties: false },
-);
+  { additionalProperties: false, examples: [{ name: 'CI pipeline', expiresAt: '2027-12-31T23:59:59Z' }] },
+));
 
-export const CreatedApiKey = Type.Object({ ...ApiKey.properties, apiKey: Type.String({ description: 'Shown once' }) });
+export const CreatedApiKey = named('CreatedApiKey', Type.Object({ ...ApiKey.properties, apiKey: Type.String({ description: 'Shown once' }) }), 'The new key, with its secret shown this once');
+
+export const UpdateUserBody = named('UpdateUserRequest', Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+    timeZone: Type.Optional(TimeZone),
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+    currentPassword: Type.Optional(Type.String({
+      minLength: 1, maxLength: 200, description: 'Required with password when users change their own (not for an admin)',
+    })),
+  },
+  { additionalProperties: false, examples: [{ name: 'Ada King', timeZone: 'Europe/Paris' }], description: 'Only the fields sent change; the role never does' },
+));
