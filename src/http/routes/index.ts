@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../features/context.js';
+import { adminMailRoutes } from './admin-mail.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { availabilityRoutes } from './availability.js';
 import { bookingRoutes } from './bookings.js';
@@ -16,7 +17,7 @@ import { webhookRoutes } from './webhooks.js';
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(serviceRoutes(ctx));
   await app.register(opsRoutes(ctx));
-  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes]) {
+  for (const routes of [userRoutes, apiKeyRoutes, availabilityRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes, calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }
 }
