@@ -126,13 +126,16 @@ function textOf(f: MailFacts, lead: string, rows: [string, string][]): string {
   return lines.join('\n');
 }
 
+/** A time's "(Zone/Name, UTC+01:00)" is kept on one line. */
+const ZONE_SUFFIX = /(\([^()<>]*, UTC[+-]\d\d:\d\d\))$/;
+
 function htmlOf(f: MailFacts, subject: string, lead: string, rows: [string, string][]): string {
   const e = escapeHtml;
   const cell = 'padding:6px 12px 6px 0;vertical-align:top';
   const table = rows
     .map(([label, value]) =>
       `<tr><th scope="row" style="${cell};text-align:left;color:#555;font-weight:600;white-space:nowrap">${e(label)}</th>` +
-      `<td style="${cell}">${e(value).replace(/\r?\n|\r/g, '<br>')}</td></tr>`)
+      `<td style="${cell}">${e(value).replace(/\r?\n|\r/g, '<br>').replace(ZONE_SUFFIX, '<span style="white-space:nowrap">$1</span>')}</td></tr>`)
     .join('\n');
   const manage = f.manageUrl
     ? `<p style="margin:24px 0"><a href="${e(f.manageUrl)}" style="background:#1a56db;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Manage your booking</a></p>\n` +
