@@ -37,6 +37,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** PUBLIC_BASE_URL: the origin links are built from (the calendar feed URL), never the request's Host. */
   publicBaseUrl: string;
+  /** SMTP_URL and the rest of the notifications' settings; null without SMTP_URL (nothing is queued or sent). */
+  mail: MailConfig | null;
   /** ENCRYPTION_KEY: 32 bytes for AES-256-GCM over calendar credentials; null when unset. */
   encryptionKey: Buffer | null;
   /** How often connected calendars are refreshed in the background. */
@@ -84,6 +86,24 @@ export interface GoogleConfig {
   authUrl: string;
   tokenUrl: string;
   apiRootUrl: string;
+}
+
+export interface MailConfig {
+  /** SMTP_URL: smtp:// (STARTTLS when offered) or smtps:// (TLS from the start), optional user:password; nodemailer reads it. */
+  smtpUrl: string;
+  /** MAIL_FROM: the sender, and the ORGANIZER of the invitations. */
+  from: { name: string | null; address: string };
+  /** REMINDER_MINUTES: minutes before a confirmed booking's start when its client and hosts are reminded, largest first. */
+  reminderMinutes: number[];
+  /** nodemailer's timeouts: the TCP/TLS connection, the server's greeting, and silence on an open socket. */
+  connectionTimeoutMs: number;
+  greetingTimeoutMs: number;
+  socketTimeoutMs: number;
+  /** The most one mail may take end to end; past it the connection is closed and the mail retried (and the lease is built on it). */
+  sendTimeoutMs: number;
+  /** How often each process looks for due mail; the first retry's delay (later ones as webhooks: x6, x24, ...). */
+  pollMs: number;
+  retryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +217,68 @@ function readGoogle(env: Env): GoogleConfig {
   };
 }
 
+/** SMTP_URL: smtp:// or smtps:// with a host; user:password (percent-encoded) optional. */
+function readSmtpUrl(env: Env): string | null {
+  const url = readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  if (url === null) return null;
+  const parsed = new URL(url);
+  if (parsed.hostname === '') throw new ConfigError('SMTP_URL', 'must name a host, e.g. smtp://user:password@smtp.example.com:587');
+  if (parsed.pathname !== '' && parsed.pathname !== '/') throw new ConfigError('SMTP_URL', 'must not have a path');
+  try {
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+  } catch {
+    throw new ConfigError('SMTP_URL', 'has a user or password that is not valid percent-encoding');
+  }
+  return url;
+}
+
+// One address: local@domain with no spaces, quotes, angle brackets or control characters.
+const MAIL_ADDRESS = /^[^\s@<>"(),;:\\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+/** MAIL_FROM: `bookings@example.com` or `Example Clinic <bookings@example.com>`. */
+export function readMailFrom(raw: string): { name: string | null; address: string } | null {
+  const value = raw.trim();
+  if (/[\u0000-\u001f\u007f]/.test(value)) return null;
+  const named = /^(.*?)\s*<([^<>]+)>$/.exec(value);
+  const name = named ? named[1]!.trim().replace(/^"(.*)"$/, '$1') : null;
+  const address = named ? named[2]!.trim() : value;
+  if (!MAIL_ADDRESS.test(address) || (name !== null && /["<>]/.test(name))) return null;
+  return { name: name || null, address };
+}
+
+/** REMINDER_MINUTES: `1440`, `1440,60`, or `none`; each a whole number of minutes from 1 to a year. */
+function readReminderMinutes(env: Env): number[] {
+  const raw = env.REMINDER_MINUTES?.trim();
+  if (raw === undefined || raw === '') return [1440];
+  if (raw.toLowerCase() === 'none') return [];
+  const values = raw.split(',').map((part) => part.trim());
+  const minutes = values.map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
+  if (minutes.some((m) => !Number.isInteger(m) || m < 1 || m > 525_600)) {
+    throw new ConfigError('REMINDER_MINUTES', `must be whole minutes from 1 to 525600 separated by commas (or none), got ${JSON.stringify(raw)}`);
+  }
+  return [...new Set(minutes)].sort((a, b) => b - a);
+}
+
+function readMail(env: Env): MailConfig | null {
+  const smtpUrl = readSmtpUrl(env);
+  const rawFrom = env.MAIL_FROM?.trim();
+  const from = rawFrom ? readMailFrom(rawFrom) : null;
+  if (rawFrom && from === null) throw new ConfigError('MAIL_FROM', 'must be an address, optionally with a name: "Example Clinic <bookings@example.com>"');
+  const reminderMinutes = readReminderMinutes(env);
+  const timeouts = {
+    connectionTimeoutMs: readInt(env, 'SMTP_CONNECTION_TIMEOUT_MS', 10_000, 100, 120_000),
+    greetingTimeoutMs: readInt(env, 'SMTP_GREETING_TIMEOUT_MS', 10_000, 100, 120_000),
+    socketTimeoutMs: readInt(env, 'SMTP_SOCKET_TIMEOUT_MS', 30_000, 100, 600_000),
+  };
+  const sendTimeoutMs = readInt(env, 'MAIL_SEND_TIMEOUT_MS', 60_000, 100, 600_000);
+  const pollMs = readInt(env, 'MAIL_POLL_MS', 1000, 10, 3_600_000);
+  const retryBaseMs = readInt(env, 'MAIL_RETRY_BASE_MS', 5000, 1, 3_600_000);
+  if (smtpUrl === null) return null;
+  if (from === null) throw new ConfigError('MAIL_FROM', 'is required with SMTP_URL: the address mail is sent from');
+  return { smtpUrl, from, reminderMinutes, ...timeouts, sendTimeoutMs, pollMs, retryBaseMs };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -235,6 +317,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs,
     headersTimeoutMs: readInt(env, 'HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), 100, requestTimeoutMs),
     publicBaseUrl: (publicBaseUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
+    mail: readMail(env),
     encryptionKey: readEncryptionKey(env),
     calendarSyncSeconds: readInt(env, 'CALENDAR_SYNC_SECONDS', 300, 1, 7 * 24 * 3600),
     calendarAllowPrivateUrls: readBool(env, 'CALENDAR_ALLOW_PRIVATE_URLS', false),

@@ -11,6 +11,9 @@ import { systemClock, type AppContext, type Clock } from './features/context.js'
 import { startExpirySweeper } from './features/bookings/expiry-sweeper.js';
 import { startWebhookWorker } from './features/webhooks/webhook-worker.js';
 import { startCalendarWriteWorker } from './features/calendars/calendar-write-worker.js';
+import { startMailWorker } from './features/notifications/mail-worker.js';
+import { createBookingNotifier } from './features/notifications/outbox.js';
+import { smtpMailer } from './integrations/mail/smtp-mailer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
@@ -53,7 +56,12 @@ export async function createServer(
   const fellBack = (component: string) => () => metrics.redisFallbacks.labels(component).inc();
   const prefix = config.redisKeyPrefix;
   const slotCache = new SlotCache({ redis, redisPrefix: prefix, lookups: metrics.slotCacheLookups, onRedisBypass: fellBack('slot_cache') });
-  const ctx: AppContext = { db, config, clock: options.clock ?? systemClock, adminUserId, metrics, slotCache, redis };
+  const clock = options.clock ?? systemClock;
+  // Without SMTP_URL no mail is queued (no notifier) and none is sent (no mailer).
+  const mail = config.mail
+    ? { notifier: createBookingNotifier({ reminderMinutes: config.mail.reminderMinutes, clock }), mailer: smtpMailer(config.mail) }
+    : {};
+  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, redis, ...mail };
   // The live stream's source: this process tails the events outbox, or with Redis one leader does for all.
   const onFeedError = (error: unknown) => app?.log.error({ err: error }, 'change feed failed');
   const redisFeed = redis ? new RedisChangeFeed(db, redis, { prefix, onError: onFeedError, onFallback: fellBack('change_feed') }) : null;
@@ -85,6 +93,10 @@ export async function createServer(
   const stopCalendarSync = startCalendarSync(ctx, (error) => app.log.error({ err: error }, 'calendar sync failed'));
   const stopWebhooks = startWebhookWorker(ctx, config.webhookPollMs, (error) => app.log.error({ err: error }, 'webhook delivery failed'));
   const stopCalendarWrites = startCalendarWriteWorker(ctx, (error) => app.log.error({ err: error }, 'calendar write failed'));
+  const stopMails = config.mail
+    ? startMailWorker(ctx, (error) => app.log.error({ err: error }, 'mail round failed'), (m, reason) =>
+      app.log.warn({ mailId: m.id, kind: m.kind, bookingId: m.bookingId, attempts: m.attempts, reason }, 'mail failed for good'))
+    : async () => {};
   return {
     app,
     ctx,
@@ -94,6 +106,7 @@ export async function createServer(
       await stopCalendarSync();
       await stopWebhooks();
       await stopCalendarWrites();
+      await stopMails();
       await app.close(); // closes the stream's sockets first (their subscriptions go with them)
       await changeFeed.stop(); // releases the stream's leader lease
       await redis?.close();

@@ -66,7 +66,8 @@ function eventLines(e: IcsEvent, stamp: string): string[] {
 }
 
 const PRODID = 'PRODID:-//booking-engine//bookings feed//EN';
-const toText = (lines: string[]) => lines.map(foldLine).join('\r\n') + '\r\n';
+/** Content lines folded and joined with CRLF, as RFC 5545 3.1 wants them. */
+export const toText = (lines: string[]) => lines.map(foldLine).join('\r\n') + '\r\n';
 
 export function renderCalendar(options: { name: string; now: number; events: readonly IcsEvent[] }): string {
   const stamp = icsUtc(options.now);

@@ -3,6 +3,8 @@ import type { Database } from '../db/database.js';
 import type { Role } from '../db/users-repo.js';
 import type { AppMetrics } from '../platform/metrics/app-metrics.js';
 import type { RedisConnection } from '../platform/redis.js';
+import type { Mailer } from './notifications/mailer.js';
+import type { BookingNotifier } from './notifications/outbox.js';
 import type { SlotCache } from './slots/slot-cache.js';
 
 /** The app's only source of "now" for rules such as the minimum notice; tests pin it. */
@@ -24,6 +26,9 @@ export interface AppContext {
   slotCache?: SlotCache;
   /** REDIS_URL's connection; absent or null without it. */
   redis?: RedisConnection | null;
+  /** With SMTP_URL: queues a change's mails in its transaction (src/features/notifications/outbox.ts), and sends them. */
+  notifier?: BookingNotifier;
+  mailer?: Mailer;
 }
 
 /** Who is calling: resolved from the API key once per request. */

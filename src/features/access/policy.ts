@@ -20,7 +20,9 @@ export type Permission =
   /** Closures: an admin for any providers; a provider only for exactly itself. */
   | { on: 'closure'; action: 'manage'; providerIds: readonly string[] | null }
   | { on: 'webhook'; action: 'read' | 'manage'; ownerId: string }
-  | { on: 'apiKey'; action: 'revoke'; ownerId: string };
+  | { on: 'apiKey'; action: 'revoke'; ownerId: string }
+  /** The mail outbox (GET /v1/admin/mail): administrators only. */
+  | { on: 'mailOutbox'; action: 'read' };
 
 export type BookingAction = 'read' | 'confirm' | 'cancel' | 'reschedule' | 'decide' | 'seeSyncError';
 
@@ -69,6 +71,8 @@ function judge(caller: Principal, p: Permission): Verdict {
     case 'webhook':
     case 'apiKey':
       return caller.userId === p.ownerId ? 'allowed' : 'hidden';
+    case 'mailOutbox':
+      return 'forbidden';
   }
 }
 
@@ -94,6 +98,8 @@ function forbiddenDetail(p: Permission): string {
       return 'Only an administrator, or the only host of a single-host event type, may change it.';
     case 'closure':
       return 'A provider may only close its own dates (providerIds: [itself]); other closures are for administrators.';
+    case 'mailOutbox':
+      return 'Only an administrator sees the mail outbox.';
     default:
       return 'Not allowed.';
   }

@@ -1,18 +1,22 @@
 import type { BookingRecord } from '../../db/bookings-repo.js';
 import type { Queryable } from '../../db/database.js';
 import { recordEvent, type EventType } from '../../db/events-repo.js';
+import type { BookingNotifier } from '../notifications/outbox.js';
 import { toBookingView } from './bookings.js';
 
 /**
  * The one seam for change events: call it inside the transaction that changed
  * the booking. The event's data is the booking as the API shows it; the
  * provider and client route it to their webhooks. availability.changed is
- * recorded by bumpAvailabilityVersion (src/db/users-repo.ts).
+ * recorded by bumpAvailabilityVersion (src/db/users-repo.ts). With `notify`
+ * (ctx.notifier, set with SMTP_URL) the change's mails are queued beside it.
  */
 export async function recordBookingEvent(
   tx: Queryable,
   type: Exclude<EventType, 'availability.changed'>,
   booking: BookingRecord,
+  notify?: BookingNotifier,
 ): Promise<void> {
-  await recordEvent(tx, { type, providerId: booking.providerId, clientId: booking.clientId, data: toBookingView(booking) });
+  const eventId = await recordEvent(tx, { type, providerId: booking.providerId, clientId: booking.clientId, data: toBookingView(booking) });
+  await notify?.(tx, { eventId, type, booking });
 }

@@ -47,12 +47,12 @@ export async function confirmBooking(ctx: AppContext, caller: Principal, id: str
       }
       if (transition.to === 'pending') {
         const pending = await markPending(tx, id);
-        await recordBookingEvent(tx, 'booking.pending', pending);
+        await recordBookingEvent(tx, 'booking.pending', pending, ctx.notifier);
         outcome = 'pending';
         return viewOf(tx, caller, pending);
       }
       const confirmed = await markConfirmed(tx, id);
-      await recordBookingEvent(tx, 'booking.confirmed', confirmed);
+      await recordBookingEvent(tx, 'booking.confirmed', confirmed, ctx.notifier);
       await bumpAvailabilityVersion(tx, b.providerId);
       await recordConfirmWrite(tx, confirmed, strict);
       outcome = 'confirmed';
@@ -86,10 +86,10 @@ export async function decideBooking(
     const decided = await markDecided(tx, id, decision);
     if (!decided) throw new AppError('state_conflict', 'The booking is no longer awaiting a decision.');
     if (decided.status === 'confirmed') {
-      await recordBookingEvent(tx, 'booking.confirmed', decided);
+      await recordBookingEvent(tx, 'booking.confirmed', decided, ctx.notifier);
       await recordConfirmWrite(tx, decided, null);
     } else {
-      await recordBookingEvent(tx, 'booking.declined', decided);
+      await recordBookingEvent(tx, 'booking.declined', decided, ctx.notifier);
     }
     await bumpAvailabilityVersion(tx, b.providerId);
     changed = true;
@@ -108,7 +108,7 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
     const relation = bookingRelation(caller, { clientId: b.clientId, hostIds: hostsOf(b) })!;
     ensureChangeAllowed('cancel', relation, ctx.clock.now(), b.start, b.cancellationNotice);
     const cancelled = await markCancelled(tx, id, reason, relation);
-    await recordBookingEvent(tx, 'booking.cancelled', cancelled);
+    await recordBookingEvent(tx, 'booking.cancelled', cancelled, ctx.notifier);
     await bumpAvailabilityVersion(tx, b.providerId);
     if (b.status === 'confirmed') await recordCancelWrite(tx, id);
     changed = true;

@@ -48,7 +48,7 @@ export async function rescheduleBooking(
       const moved = await moveBooking(tx, id, {
         start: slot.start, end: slot.end, blockedStart: blocked.start, blockedEnd: blocked.end, status, reason: input.reason ?? null,
       });
-      await recordBookingEvent(tx, 'booking.rescheduled', moved);
+      await recordBookingEvent(tx, 'booking.rescheduled', moved, ctx.notifier);
       await bumpAvailabilityVersion(tx, b.providerId);
       // A write calendar gets the same event (same UID) moved, or removed when the move awaits approval again.
       if (b.status === 'confirmed') await (status === 'confirmed' ? recordConfirmWrite(tx, moved, null) : recordCancelWrite(tx, id));

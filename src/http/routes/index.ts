@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../features/context.js';
+import { adminMailRoutes } from './admin-mail.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { availabilityRoutes } from './availability.js';
 import { availabilityItemRoutes } from './availability-items.js';
@@ -19,7 +20,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   await app.register(opsRoutes(ctx));
   for (const routes of [
     userRoutes, apiKeyRoutes, availabilityRoutes, availabilityItemRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes,
-    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes,
+    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes,
   ]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }

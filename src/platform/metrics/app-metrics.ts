@@ -22,6 +22,9 @@ export type BookingOutcome = (typeof BOOKING_OUTCOMES)[number];
 export const CALENDAR_WRITE_OUTCOMES = ['written', 'removed', 'retry', 'failed', 'strict_failed'] as const;
 export type CalendarWriteOutcome = (typeof CALENDAR_WRITE_OUTCOMES)[number];
 
+export const MAIL_OUTCOMES = ['sent', 'retry', 'failed', 'skipped'] as const;
+export type MailOutcome = (typeof MAIL_OUTCOMES)[number];
+
 /** Which limit refused a request: the per-user (or per-address) request rate, the cap on live holds, failed logins of an email. */
 export type LimitKind = 'requests' | 'holds' | 'logins';
 
@@ -41,6 +44,10 @@ export interface AppMetrics {
   slotCacheLookups: Counter;
   /** Times Redis was skipped or failed and the fallback answered, by component (slot_cache, rate_limit, change_feed). */
   redisFallbacks: Counter;
+  /** Mail attempts by outcome: sent, retry (failed, tried again later), failed (gave up), skipped (nothing to send any more). */
+  mails: Counter;
+  /** The mail outbox as the last worker round of this process saw it (mail_queue_due, mail_queue_oldest_age_seconds). */
+  mailQueue: { due: number; oldestAgeSeconds: number };
   countBooking(outcome: BookingOutcome): void;
 }
 
@@ -84,6 +91,21 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?
   );
   for (const outcome of CALENDAR_WRITE_OUTCOMES) calendarWrites.labels(outcome);
 
+  const mails = registry.counter(
+    'mails_total',
+    'Notification mail attempts by outcome: sent (accepted by the SMTP server), retry (failed, tried again later), failed (gave up: a 5xx reply or the last attempt), skipped (no longer applies).',
+    ['outcome'],
+  );
+  for (const outcome of MAIL_OUTCOMES) mails.labels(outcome);
+  const mailQueue = { due: 0, oldestAgeSeconds: 0 };
+  registry.gauge('mail_queue_due', 'Mails due and not yet sent, as this process\'s mail worker last counted them (0 without SMTP_URL).', [], (g) => g.set(mailQueue.due));
+  registry.gauge(
+    'mail_queue_oldest_age_seconds',
+    'How long the oldest mail due and not yet sent has waited past its due time, as this process\'s mail worker last saw it.',
+    [],
+    (g) => g.set(mailQueue.oldestAgeSeconds),
+  );
+
   const slotCacheLookups = registry.counter(
     'slot_cache_lookups_total',
     'Slot cache lookups by level (memory: this process, redis: shared) and result; a memory miss goes on to Redis when configured.',
@@ -121,6 +143,8 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?
     calendarWrites,
     slotCacheLookups,
     redisFallbacks,
+    mails,
+    mailQueue,
     countBooking: (outcome) => bookings.labels(outcome).inc(),
   };
 }
