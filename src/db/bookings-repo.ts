@@ -201,14 +201,22 @@ export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecor
 export async function moveBooking(
   q: Queryable,
   id: string,
-  to: { start: number; end: number; blockedStart: number; blockedEnd: number; status: BookingStatus; reason: string | null },
+  to: {
+    start: number; end: number; blockedStart: number; blockedEnd: number; status: BookingStatus; reason: string | null;
+    /** Round robin may change the host; a seat changes occurrence (the trigger moves the blocks with them). */
+    providerId: string; hostIds: string[]; occurrence: string;
+  },
 ): Promise<BookingRecord> {
   const { rows } = await q.query<BookingRow>(
     `UPDATE bookings SET previous_start = start_at, previous_end = end_at, start_at = $2, end_at = $3,
             blocked_start = $4, blocked_end = $5, status = $6, rescheduled_at = now(), reschedule_reason = $7,
-            sequence = sequence + 1, confirmed_at = CASE WHEN $6 = 'confirmed' THEN confirmed_at END
+            sequence = sequence + 1, confirmed_at = CASE WHEN $6 = 'confirmed' THEN confirmed_at END,
+            provider_id = $8, host_ids = $9, occurrence = $10
       WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, new Date(to.start), new Date(to.end), new Date(to.blockedStart), new Date(to.blockedEnd), to.status, to.reason],
+    [
+      id, new Date(to.start), new Date(to.end), new Date(to.blockedStart), new Date(to.blockedEnd), to.status, to.reason,
+      to.providerId, to.hostIds, to.occurrence,
+    ],
   );
   return toRecord(rows[0]!);
 }
@@ -322,7 +330,7 @@ export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; 
       WHERE (status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now())
       RETURNING ${COLUMNS}`,
   );
-  return { holds: rows.length, providerIds: [...new Set(rows.map((r) => r.provider_id))], expired: rows.map(toRecord) };
+  return { holds: rows.length, providerIds: [...new Set(rows.flatMap((r) => r.host_ids))], expired: rows.map(toRecord) };
 }
 
 /** Live and recent bookings of a provider, for the ICS feed. */

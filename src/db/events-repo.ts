@@ -22,7 +22,7 @@ const FAN_OUT = `
   SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), w.id, $1
     FROM webhooks w JOIN users u ON u.id = w.owner_id
    WHERE $2::text = ANY (w.events)
-     AND (u.role = 'admin' OR w.owner_id = $3::text OR w.owner_id = $4::text)
+     AND (u.role = 'admin' OR w.owner_id = $3::text OR w.owner_id = $4::text OR w.owner_id = ANY ($5::text[]))
   ON CONFLICT (event_id, webhook_id) DO NOTHING`;
 
 /**
@@ -32,13 +32,13 @@ const FAN_OUT = `
  */
 export async function recordEvent(
   q: Queryable,
-  e: { type: EventType; providerId: string; clientId: string | null; data: unknown },
+  e: { type: EventType; providerId: string; clientId: string | null; data: unknown; hostIds?: readonly string[] },
 ): Promise<string> {
   const id = eventId();
   await q.query('INSERT INTO events (id, type, provider_id, client_id, data) VALUES ($1, $2, $3, $4, $5)', [
     id, e.type, e.providerId, e.clientId, JSON.stringify(e.data),
   ]);
-  await q.query(FAN_OUT, [id, e.type, e.providerId, e.clientId]);
+  await q.query(FAN_OUT, [id, e.type, e.providerId, e.clientId, e.hostIds ?? []]);
   return id;
 }
 
@@ -54,7 +54,7 @@ export async function recordAvailabilityChanged(q: Queryable, providerId: string
      RETURNING id`,
     [eventId(), providerId, version],
   );
-  await q.query(FAN_OUT, [rows[0]!.id, 'availability.changed', providerId, null]);
+  await q.query(FAN_OUT, [rows[0]!.id, 'availability.changed', providerId, null, []]);
 }
 
 /**

@@ -143,3 +143,15 @@ export async function loadSlotVersion(
   const row = rows[0];
   return row ? { role: row.role, version: Number(row.version), dbNow: Number(row.db_now) } : null;
 }
+
+/** loadSlotVersion for several providers in one query: their versions as one string (in the order given), or null if one is missing. */
+export async function loadSlotVersions(q: Queryable, providerIds: readonly string[]): Promise<{ versions: string; dbNow: number } | null> {
+  const { rows } = await q.query<{ id: string; version: number; db_now: number }>(
+    `SELECT id, availability_version AS version, (extract(epoch FROM now()) * 1000)::float8 AS db_now
+       FROM users WHERE id = ANY ($1::text[]) AND role = 'provider' AND deactivated_at IS NULL`,
+    [providerIds],
+  );
+  const byId = new Map(rows.map((r) => [r.id, Number(r.version)]));
+  if (providerIds.some((id) => !byId.has(id))) return null;
+  return { versions: providerIds.map((id) => byId.get(id)).join('.'), dbNow: Number(rows[0]!.db_now) };
+}

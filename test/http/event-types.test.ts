@@ -128,11 +128,12 @@ describe('event types', () => {
       expectProblem(await server.app.inject({ method: 'GET', url: `/v1/event-types/${priv.id}` }), 401);
     });
 
-    it('round robin, collective and seats are refused as not supported yet (422), not stored half-working', async () => {
-      const res = await admin(server)('POST', '/v1/event-types', {
-        slug: slug('rr'), title: 'RR', durations: [30], hosts: [{ providerId: provider.id }, { providerId: other.id }], assignment: 'roundRobin',
-      });
-      expect(expectProblem(res, 422).code).toBe('not_supported');
+    it('a provider may not create a multi-host type (hosts is exactly itself); an admin may', async () => {
+      const hosts = [{ providerId: provider.id }, { providerId: other.id }];
+      expectProblem(await provider.call('POST', '/v1/event-types', { slug: slug('rr'), title: 'RR', durations: [30], hosts, assignment: 'roundRobin' }), 403);
+      const res = await admin(server)('POST', '/v1/event-types', { slug: slug('rr'), title: 'RR', durations: [30], hosts, assignment: 'roundRobin' });
+      expect(res.statusCode, res.body).toBe(201);
+      expectProblem(await provider.call('PATCH', `/v1/event-types/${res.json().id}`, { title: 'Mine' }), 403);
     });
   });
 

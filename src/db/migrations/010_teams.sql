@@ -32,6 +32,7 @@ ALTER TABLE bookings ALTER COLUMN host_ids SET NOT NULL, ALTER COLUMN occurrence
   ADD CONSTRAINT bookings_provider_is_first_host CHECK (host_ids[1] = provider_id);
 
 CREATE INDEX bookings_hosts ON bookings USING gin (host_ids);
+CREATE INDEX bookings_occurrence ON bookings (occurrence);
 
 INSERT INTO booking_blocks (booking_id, provider_id, blocked_start, blocked_end, status, occurrence)
 SELECT id, provider_id, blocked_start, blocked_end, status, occurrence FROM bookings;

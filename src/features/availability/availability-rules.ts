@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import { loadSlotInputs, loadSlotVersion, type SlotInputs } from '../../db/slot-inputs-repo.js';
+import { loadSlotInputs, loadSlotVersion, loadSlotVersions, type SlotInputs } from '../../db/slot-inputs-repo.js';
 import { AppError } from '../../domain/errors.js';
 import type { Interval } from '../../domain/intervals.js';
 import type { AvailabilityRules } from '../../domain/schedule.js';
@@ -8,8 +8,10 @@ import { parseRange } from '../slots/time-range.js';
 export interface ProviderAvailability {
   provider: SlotInputs['provider'];
   rules: AvailabilityRules;
-  /** Live bookings overlapping the range, when asked for. */
+  /** Blocked ranges of live bookings overlapping the range, when asked for. */
   busy: Interval[];
+  /** The occurrence of each of `busy`: seats of one occurrence share it. */
+  busyOccurrences: string[];
   /** Busy time of the provider's connected calendars overlapping the range. */
   calendarBusy: Interval[];
   /** What a cached answer needs: see SlotInputs. */
@@ -24,6 +26,13 @@ const noProvider = (providerId: string) => new AppError('not_found', `No provide
 export async function loadProviderVersion(q: Queryable, providerId: string): Promise<{ version: number; dbNow: number }> {
   const head = await loadSlotVersion(q, providerId);
   if (!head || head.role !== 'provider') throw noProvider(providerId);
+  return head;
+}
+
+/** The versions of several providers as one string (see loadSlotVersions), and the database's clock; a 404 if one is not a provider. */
+export async function loadProviderVersions(q: Queryable, providerIds: readonly string[]): Promise<{ versions: string; dbNow: number }> {
+  const head = await loadSlotVersions(q, providerIds);
+  if (!head) throw new AppError('not_found', `No providers with ids "${providerIds.join('", "')}".`);
   return head;
 }
 
@@ -54,6 +63,7 @@ export async function loadProviderAvailability(
       closures: inputs.closures,
     },
     busy: inputs.busy,
+    busyOccurrences: inputs.busyOccurrences,
     calendarBusy: inputs.calendarBusy,
     version: inputs.version,
     holdsLapseAt: inputs.holdsLapseAt,

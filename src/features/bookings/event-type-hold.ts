@@ -9,6 +9,8 @@ import { loadProviderAvailability } from '../availability/availability-rules.js'
 import type { AppContext, Principal } from '../context.js';
 import { readableEventType } from '../event-types/event-types.js';
 import { bufferMarginMs, durationOf, eventSlotRules, hostOf, requireBookable, startsForLimits } from '../event-types/slot-rules.js';
+import { seatOccurrence } from '../event-types/host-slots.js';
+import { assignRoundRobin, eligibleHosts, ensureSeatFree } from './assignment.js';
 import { insertHoldUnderLocks, resolveClient } from './hold.js';
 import { toBookingView, type BookingView } from './views.js';
 
@@ -86,22 +88,38 @@ export async function holdEventTypeBooking(
   const type = await readableEventType(ctx.db, caller, input.eventTypeId);
   requireBookable(type);
   const duration = durationOf(type, 'body/duration', input.duration);
-  const hostId = hostOf(type, 'body/providerId', input.providerId);
+  const asked = input.providerId === undefined ? undefined : hostOf(type, 'body/providerId', input.providerId);
   const answers = checkedAnswers(type, input.answers);
   const clientId = await resolveClient(ctx, caller, input.clientId);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
-  const { blocked, zone } = await checkTypeSlot(ctx, type, hostId, slot);
+  const blocked = blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter);
+  const allHosts = type.hosts.map((h) => h.providerId);
+  // Collective books every host; round robin the one asked for, or any of them; single its host.
+  const candidates = type.spec.assignment === 'collective' ? allHosts : asked !== undefined ? [asked] : allHosts;
+  const eligible = await eligibleHosts(ctx, type, candidates, slot);
+  const occurrence = type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : undefined;
   const held = await insertHoldUnderLocks(
     ctx,
     caller,
     {
-      providerId: hostId, clientId, eventTypeId: type.id, ...slot,
+      providerId: null, clientId, eventTypeId: type.id, ...slot,
       blockedStart: blocked.start, blockedEnd: blocked.end, notes: input.notes ?? null, answers,
       requiresConfirmation: type.spec.requiresConfirmation, cancellationNotice: type.spec.cancellationNotice,
+      ...(occurrence !== undefined ? { occurrence } : {}),
     },
-    (tx) => ensureWithinLimits(tx, type, hostId, zone, slot.start, null),
-    // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
-    type.spec.bookingWindow ? { horizonDays: Infinity } : {},
+    {
+      // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
+      ...(type.spec.bookingWindow ? { horizonDays: Infinity } : {}),
+      assign: async (tx) => type.spec.assignment === 'roundRobin'
+        ? assignRoundRobin(tx, type, eligible, blocked, slot.start, null)
+        : { providerId: eligible[0]!.providerId, hostIds: eligible.map((h) => h.providerId) },
+      checkUnderLock: async (tx, assigned) => {
+        for (const host of eligible.filter((h) => assigned.hostIds.includes(h.providerId))) {
+          await ensureWithinLimits(tx, type, host.providerId, host.zone, slot.start, null);
+        }
+        if (occurrence !== undefined) await ensureSeatFree(tx, type, occurrence, clientId, null);
+      },
+    },
   );
   return toBookingView(held);
 }

@@ -6,8 +6,8 @@ import { toBookingView } from './bookings.js';
 
 /**
  * The one seam for change events: call it inside the transaction that changed
- * the booking. The event's data is the booking as the API shows it; the
- * provider and client route it to their webhooks. availability.changed is
+ * the booking. The event's data is the booking as the API shows it; every
+ * host and the client route it to their webhooks. availability.changed is
  * recorded by bumpAvailabilityVersion (src/db/users-repo.ts). With `notify`
  * (ctx.notifier, set with SMTP_URL) the change's mails are queued beside it.
  */
@@ -17,6 +17,8 @@ export async function recordBookingEvent(
   booking: BookingRecord,
   notify?: BookingNotifier,
 ): Promise<void> {
-  const eventId = await recordEvent(tx, { type, providerId: booking.providerId, clientId: booking.clientId, data: toBookingView(booking) });
+  const eventId = await recordEvent(tx, {
+    type, providerId: booking.providerId, clientId: booking.clientId, hostIds: booking.hostIds, data: toBookingView(booking),
+  });
   await notify?.(tx, { eventId, type, booking });
 }

@@ -16,6 +16,8 @@ import { recordBookingEvent } from './events.js';
 /** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
 export const CLIENT_LOCK = 724102;
 export const PROVIDER_LOCK = 724101;
+/** Round robin: choices and inserts of one event type take turns (between the client's lock and the hosts'). */
+export const EVENT_TYPE_LOCK = 724103;
 
 /** Clients book for themselves; an admin books on a client's behalf with clientId. */
 export async function resolveClient(ctx: AppContext, caller: Principal, clientId: string | undefined): Promise<string> {
@@ -63,35 +65,60 @@ export async function lockProviderAndClear(tx: Queryable, providerId: string, bl
   return lapsed.length;
 }
 
+/** Who a hold is with: one provider (the first host) and every host whose time it takes. */
+export interface Assignment {
+  providerId: string;
+  hostIds: string[];
+}
+
+export interface HoldOptions {
+  /** A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS. */
+  horizonDays?: number;
+  /**
+   * Decides the hosts under the client's lock, before any host's lock: round
+   * robin takes its type's lock here, so choices and inserts of one type take
+   * turns and see each other. Without it: the hold's providerId alone.
+   */
+  assign?: (tx: Queryable) => Promise<Assignment>;
+  /** Rules that count other bookings (limits, seats), run under every host's lock. */
+  checkUnderLock?: (tx: Queryable, assigned: Assignment) => Promise<void>;
+}
+
 /**
  * The hold's transaction, the same for every kind of booking: the client's
- * lock, hold cap and booking caps (booking-caps.ts), the provider's lock, lapsed holds released, then
- * `checkUnderLock` (rules that count other bookings), then the insert. "Nobody
- * else has this time" is not checked at all but left to the exclusion
- * constraint on blocked ranges, which is what makes it true under any concurrency.
+ * lock and hold cap, the assignment (round robin), the booking caps
+ * (booking-caps.ts), every host's lock in one order (sorted ids, so two
+ * collective holds cannot deadlock) with lapsed holds released, the counting
+ * rules, then the insert. "Nobody else has this time" is not checked at all
+ * but left to the exclusion constraint on blocked ranges (one row per host),
+ * which is what makes it true under any concurrency, all hosts or none.
  */
 export async function insertHoldUnderLocks(
   ctx: AppContext,
   caller: Principal,
-  hold: Omit<NewHold, 'id' | 'ttlSeconds'>,
-  checkUnderLock?: (tx: Queryable) => Promise<void>,
-  options: { horizonDays?: number } = {},
+  hold: Omit<NewHold, 'id' | 'ttlSeconds' | 'providerId' | 'hostIds'> & { providerId: string | null },
+  options: HoldOptions = {},
 ): Promise<BookingRecord> {
   let released = 0;
   try {
     const booking = await ctx.db.transaction(async (tx) => {
-      // Holds of one client take turns, so the cap is counted by one at a time; this lock comes before the provider's.
+      // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
       await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [hold.clientId]);
       await ensureRoomForAnotherHold(tx, ctx, caller, hold.clientId);
+      const assigned = options.assign ? await options.assign(tx) : { providerId: hold.providerId!, hostIds: [hold.providerId!] };
       await enforceBookingCaps(tx, ctx, caller, {
-        clientId: hold.clientId, providerId: hold.providerId, start: hold.start,
+        clientId: hold.clientId, providerId: assigned.providerId, start: hold.start,
         ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
       });
-      released = await lockProviderAndClear(tx, hold.providerId, { start: hold.blockedStart, end: hold.blockedEnd });
-      if (checkUnderLock) await checkUnderLock(tx);
-      const held = await insertHold(tx, { ...hold, id: newId('bkg'), ttlSeconds: ctx.config.holdTtlSeconds });
+      for (const hostId of [...assigned.hostIds].sort()) {
+        released += await lockProviderAndClear(tx, hostId, { start: hold.blockedStart, end: hold.blockedEnd });
+      }
+      if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
+      const held = await insertHold(tx, {
+        ...hold, providerId: assigned.providerId, hostIds: assigned.hostIds, id: newId('bkg'), ttlSeconds: ctx.config.holdTtlSeconds,
+      });
       await recordBookingEvent(tx, 'booking.held', held);
-      await bumpAvailabilityVersion(tx, hold.providerId);
+      for (const hostId of assigned.hostIds) await bumpAvailabilityVersion(tx, hostId);
       return held;
     });
     ctx.metrics.countBooking('held');

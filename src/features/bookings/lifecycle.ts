@@ -53,7 +53,7 @@ export async function confirmBooking(ctx: AppContext, caller: Principal, id: str
       }
       const confirmed = await markConfirmed(tx, id);
       await recordBookingEvent(tx, 'booking.confirmed', confirmed, ctx.notifier);
-      await bumpAvailabilityVersion(tx, b.providerId);
+      for (const hostId of hostsOf(b)) await bumpAvailabilityVersion(tx, hostId);
       await recordConfirmWrite(tx, confirmed, strict);
       outcome = 'confirmed';
       return viewOf(tx, caller, confirmed);
@@ -91,7 +91,7 @@ export async function decideBooking(
     } else {
       await recordBookingEvent(tx, 'booking.declined', decided, ctx.notifier);
     }
-    await bumpAvailabilityVersion(tx, b.providerId);
+    for (const hostId of hostsOf(b)) await bumpAvailabilityVersion(tx, hostId);
     changed = true;
     return viewOf(tx, caller, decided);
   });
@@ -109,7 +109,7 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
     ensureChangeAllowed('cancel', relation, ctx.clock.now(), b.start, b.cancellationNotice);
     const cancelled = await markCancelled(tx, id, reason, relation);
     await recordBookingEvent(tx, 'booking.cancelled', cancelled, ctx.notifier);
-    await bumpAvailabilityVersion(tx, b.providerId);
+    for (const hostId of hostsOf(b)) await bumpAvailabilityVersion(tx, hostId);
     if (b.status === 'confirmed') await recordCancelWrite(tx, id);
     changed = true;
     return viewOf(tx, caller, cancelled);

@@ -1,4 +1,5 @@
 import { findBooking, moveBooking, type BookingRecord } from '../../db/bookings-repo.js';
+import type { Queryable } from '../../db/database.js';
 import { findEventTypeEvenDeleted, type EventTypeRecord } from '../../db/event-types-repo.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import { rescheduleAllowed, type BookingStatus } from '../../domain/booking-state.js';
@@ -11,8 +12,10 @@ import type { AppContext, Principal } from '../context.js';
 import { durationOf } from '../event-types/slot-rules.js';
 import { checkDuration } from '../slots/slots.js';
 import { checkV1Slot } from './bookings.js';
-import { checkTypeSlot, ensureWithinLimits } from './event-type-hold.js';
-import { bookingConflict, lockProviderAndClear } from './hold.js';
+import { ensureWithinLimits } from './event-type-hold.js';
+import { assignRoundRobin, eligibleHosts, ensureSeatFree, type EligibleHost } from './assignment.js';
+import { seatOccurrence } from '../event-types/host-slots.js';
+import { bookingConflict, lockProviderAndClear, type Assignment } from './hold.js';
 import { allowed } from './lifecycle.js';
 import { recordBookingEvent } from './events.js';
 import { hostsOf, viewOf, type BookingView } from './views.js';
@@ -38,18 +41,29 @@ export async function rescheduleBooking(
   const slot = await checkedSlot(ctx, before, type, input);
   // The buffers in force when the booking was made go with it.
   const blocked = { start: slot.start - (before.start - before.blockedStart), end: slot.end + (before.blockedEnd - before.end) };
+  const occurrence = type && type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : before.id;
   try {
     const moved = await ctx.db.transaction(async (tx) => {
-      await lockProviderAndClear(tx, before.providerId, blocked);
+      const assigned = type?.spec.assignment === 'roundRobin'
+        ? await keepOrReassign(tx, type, before, slot, blocked)
+        : { providerId: before.providerId, hostIds: before.hostIds };
+      for (const hostId of [...new Set([...assigned.hostIds, ...before.hostIds])].sort()) await lockProviderAndClear(tx, hostId, blocked);
       const b = allowed(caller, id, await findBooking(tx, id, { forUpdate: true }), 'reschedule');
       rescheduleAllowed(b.status);
-      if (type && slot.zone !== null) await ensureWithinLimits(tx, type, b.providerId, slot.zone, slot.start, b.id);
+      if (type) {
+        for (const host of slot.hosts.filter((h) => assigned.hostIds.includes(h.providerId))) {
+          await ensureWithinLimits(tx, type, host.providerId, host.zone, slot.start, b.id);
+        }
+        // A seat moves to the new start's occurrence, if a seat is left there.
+        if (type.spec.seats > 1 && b.clientId !== null) await ensureSeatFree(tx, type, occurrence, b.clientId, b.id);
+      }
       const status = statusAfterMove(b, relation);
       const moved = await moveBooking(tx, id, {
         start: slot.start, end: slot.end, blockedStart: blocked.start, blockedEnd: blocked.end, status, reason: input.reason ?? null,
+        providerId: assigned.providerId, hostIds: assigned.hostIds, occurrence,
       });
       await recordBookingEvent(tx, 'booking.rescheduled', moved, ctx.notifier);
-      await bumpAvailabilityVersion(tx, b.providerId);
+      for (const hostId of new Set([...b.hostIds, ...moved.hostIds])) await bumpAvailabilityVersion(tx, hostId);
       // A write calendar gets the same event (same UID) moved, or removed when the move awaits approval again.
       if (b.status === 'confirmed') await (status === 'confirmed' ? recordConfirmWrite(tx, moved, null) : recordCancelWrite(tx, id));
       return viewOf(tx, caller, moved);
@@ -61,26 +75,54 @@ export async function rescheduleBooking(
   }
 }
 
-/** The new time, checked against every rule of a new hold of its kind (v1 or the type's). */
+/**
+ * Round robin keeps the host when it is free at the new time (and within its
+ * limits); else the booking is assigned as a new hold would be, under the type's lock.
+ */
+async function keepOrReassign(
+  tx: Queryable,
+  type: EventTypeRecord,
+  b: BookingRecord,
+  slot: MovedSlot,
+  blocked: Interval,
+): Promise<Assignment> {
+  const current = slot.hosts.find((h) => h.providerId === b.providerId);
+  if (current) {
+    try {
+      return await assignRoundRobin(tx, type, [current], blocked, slot.start, b.id);
+    } catch (error) {
+      if (!(error instanceof AppError) || (error.code !== 'slot_taken' && error.code !== 'limit_reached')) throw error;
+    }
+  }
+  return assignRoundRobin(tx, type, slot.hosts, blocked, slot.start, b.id);
+}
+
+interface MovedSlot extends Interval {
+  /** The hosts that can take the new time (v1: none, the provider's own checks ran). */
+  hosts: EligibleHost[];
+}
+
+/** The new time, checked against every rule of a new hold of its kind (v1 or the type's, for each host it could be with). */
 async function checkedSlot(
   ctx: AppContext,
   b: BookingRecord,
   type: EventTypeRecord | null,
   input: { start: number; duration?: number },
-): Promise<Interval & { zone: string | null }> {
+): Promise<MovedSlot> {
   const currentMinutes = (b.end - b.start) / 60_000;
   if (b.eventTypeId === null) {
     const duration = checkDuration('body/duration', input.duration ?? currentMinutes);
     const slot = { start: input.start, end: input.start + duration * 60_000 };
     await checkV1Slot(ctx, b.providerId, slot);
-    return { ...slot, zone: null };
+    return { ...slot, hosts: [] };
   }
   if (!type || type.deletedAt !== null) throw new AppError('not_bookable', 'The booking\'s event type was deleted; it cannot move.');
   if (!type.active) throw new AppError('not_bookable', 'The booking\'s event type is inactive; it cannot move.');
   const duration = durationOf(type, 'body/duration', input.duration ?? currentMinutes);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
-  const { zone } = await checkTypeSlot(ctx, type, b.providerId, slot);
-  return { ...slot, zone };
+  // Collective: every host of the booking; round robin: any host of the type; single: its host.
+  const candidates = type.spec.assignment === 'roundRobin' ? type.hosts.map((h) => h.providerId) : b.hostIds;
+  return { ...slot, hosts: await eligibleHosts(ctx, type, candidates, slot) };
 }
 
 /** A held booking stays held, a confirmed one confirmed, except when a client moves one that needed approval. */

@@ -74,9 +74,6 @@ async function validateDraft(q: Queryable, draft: Draft): Promise<void> {
     const user = await findUserById(q, host.providerId);
     if (!user || user.role !== 'provider') throw invalidField(`body/hosts/${i}/providerId`, `no provider with id "${host.providerId}"`);
   }
-  if (spec.assignment !== 'single' || spec.seats > 1) {
-    throw new AppError('not_supported', 'Round robin, collective and seated event types are not available yet; use one host and seats: 1.');
-  }
 }
 
 /** Writers of a type tell its hosts' slot caches and live streams that the type's slots may have changed. */

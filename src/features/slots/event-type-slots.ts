@@ -1,10 +1,9 @@
-import { computeEventSlots } from '../../domain/event-slots.js';
-import { filterByLimits } from '../../domain/limits.js';
 import { formatInstant } from '../../domain/zoned-time.js';
-import { isLocalDate, loadForQueryRange, loadProviderVersion } from '../availability/availability-rules.js';
+import { isLocalDate, loadForQueryRange, loadProviderAvailability, loadProviderVersions } from '../availability/availability-rules.js';
 import type { AppContext, Principal } from '../context.js';
 import { readableEventType } from '../event-types/event-types.js';
-import { bufferMarginMs, clockCuts, durationOf, eventSlotRules, hostOf, startsForLimits } from '../event-types/slot-rules.js';
+import { combineHosts, hostStarts, type HostStarts } from '../event-types/host-slots.js';
+import { bufferMarginMs, clockCuts, durationOf, hostOf } from '../event-types/slot-rules.js';
 import { servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
 import { parseRange, requireTimeZone } from './time-range.js';
@@ -13,7 +12,7 @@ export interface EventTypeSlotsView {
   eventTypeId: string;
   duration: number;
   timeZone: string;
-  slots: { start: string; end: string }[];
+  slots: { start: string; end: string; seatsLeft?: number }[];
 }
 
 export type EventTypeSlotsQuery = {
@@ -23,7 +22,10 @@ export type EventTypeSlotsQuery = {
 /**
  * Slots of an event type, rendered by `render` (owned by the HTTP layer) and
  * served through the same cache as v1 slots: the key names the type (and the
- * moment it was last edited), the host and the host's availability version.
+ * moment it was last edited) and the availability versions of its hosts.
+ * Each host's starts come from hostStarts; round robin offers their union,
+ * collective their intersection. Seated types are computed every time (their
+ * answer carries seats left per start).
  */
 export async function renderEventTypeSlots(
   ctx: AppContext,
@@ -33,7 +35,7 @@ export async function renderEventTypeSlots(
 ): Promise<RenderedSlots> {
   const type = await readableEventType(ctx.db, caller, query.eventTypeId);
   const duration = durationOf(type, 'query/duration', query.duration);
-  const hostId = hostOf(type, 'query/providerId', query.providerId);
+  const hostIds = query.providerId !== undefined ? [hostOf(type, 'query/providerId', query.providerId)] : type.hosts.map((h) => h.providerId);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
   const viewOf = (found: FoundStarts): EventTypeSlotsView => ({
     eventTypeId: type.id,
@@ -45,39 +47,48 @@ export async function renderEventTypeSlots(
   const source: StartsSource = {
     duration,
     outZone,
-    // Applied when serving; a window of local dates is applied in compute, in the host's zone.
+    // Applied when serving; a window of local dates is applied in compute, in each host's zone.
     earliestStart: cuts.earliest,
     latestStartExclusive: cuts.latestExclusive,
+    uncached: type.spec.seats > 1,
     async head() {
       const range = parseRange(query.from, query.to, outZone ?? 'UTC');
       const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
       const rangeKey = providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
-      const head = await loadProviderVersion(ctx.db, hostId);
-      return { scope: `${hostId}:${type.id}@${type.updatedAt}`, version: head.version, rangeKey, dbNow: head.dbNow };
+      const head = await loadProviderVersions(ctx.db, hostIds);
+      return { scope: `${type.id}@${type.updatedAt}:${hostIds.join(',')}`, version: head.versions, rangeKey, dbNow: head.dbNow };
     },
     async compute() {
-      const loaded = await loadForQueryRange(ctx.db, hostId, query, outZone, { busy: true, marginMs: bufferMarginMs(type) });
-      const zone = loaded.rules.timeZone;
-      const rules = eventSlotRules(ctx, type, duration, loaded, loaded.range, undefined);
-      const slots = computeEventSlots({ ...rules, range: loaded.range });
-      const counted = await startsForLimits(ctx.db, type, hostId, zone, loaded.range, null);
-      const within = type.spec.limits ? filterByLimits(zone, type.spec.limits, counted.starts, slots) : slots;
-      // Bookings counted by the limits may lie outside the range read above: their lapses bound the answer too.
-      const lapses = [loaded.holdsLapseAt, counted.lapseAt].filter((t): t is number => t !== null);
-      const validUntil = lapses.length > 0 ? Math.min(...lapses) : null;
-      return { starts: within.map((s) => s.start), version: loaded.version, validUntil, dbNow: loaded.dbNow };
+      const options = { busy: true, marginMs: bufferMarginMs(type) };
+      // Local dates without a zone are read in the first host's zone; every host is read for that range.
+      const first = await loadForQueryRange(ctx.db, hostIds[0]!, query, outZone, options);
+      const hosts = [first, ...await Promise.all(hostIds.slice(1).map((id) => loadProviderAvailability(ctx.db, id, first.range, options)))];
+      const perHost: HostStarts[] = [];
+      for (const [i, host] of hosts.entries()) perHost.push(await hostStarts(ctx, type, duration, hostIds[i]!, host, first.range));
+      const combined = combineHosts(type.spec.assignment, perHost);
+      return {
+        starts: combined.starts,
+        ...(combined.seatsLeft ? { extra: combined.seatsLeft } : {}),
+        version: hosts.map((h) => h.version).join('.'),
+        validUntil: combined.validUntil,
+        dbNow: first.dbNow,
+      };
     },
   };
   const found = await servedStarts(ctx, source);
   return found.render(() => render(viewOf(found)));
 }
 
-function startsToSlots(found: FoundStarts): { start: string; end: string }[] {
+function startsToSlots(found: FoundStarts): EventTypeSlotsView['slots'] {
   const durationMs = found.duration * 60_000;
-  const slots: { start: string; end: string }[] = [];
+  const slots: EventTypeSlotsView['slots'] = [];
   for (let i = found.first; i < found.end; i++) {
     const start = found.starts[i]!;
-    slots.push({ start: formatInstant(start, found.outZone), end: formatInstant(start + durationMs, found.outZone) });
+    slots.push({
+      start: formatInstant(start, found.outZone),
+      end: formatInstant(start + durationMs, found.outZone),
+      ...(found.extra ? { seatsLeft: found.extra[i]! } : {}),
+    });
   }
   return slots;
 }

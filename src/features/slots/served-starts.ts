@@ -15,9 +15,11 @@ export interface StartsSource {
   earliestStart: number;
   latestStartExclusive: number;
   /** The cache key's parts (one small query): who the answer is about, its version, the range. */
-  head(): Promise<{ scope: string; version: number; rangeKey: string; dbNow: number }>;
+  head(): Promise<{ scope: string; version: number | string; rangeKey: string; dbNow: number }>;
   /** Starts ascending, without the two cuts, with the version read in the same statement as the data. */
-  compute(): Promise<{ starts: number[]; version: number; validUntil: number | null; dbNow: number }>;
+  compute(): Promise<{ starts: number[]; version: number | string; validUntil: number | null; dbNow: number; extra?: number[] }>;
+  /** Answers with per-start extras (seats left) are not cached: computed every time. */
+  uncached?: boolean;
 }
 
 export interface FoundStarts {
@@ -25,6 +27,8 @@ export interface FoundStarts {
   outZone: string | undefined;
   /** Ascending; the answer is starts[first..end). */
   starts: number[];
+  /** Per start, beside `starts` (seats left), when the source gives one. */
+  extra?: number[];
   first: number;
   end: number;
   /**
@@ -46,12 +50,14 @@ function cut(starts: number[], earliest: number, latestExclusive: number): { fir
 export async function servedStarts(ctx: AppContext, source: StartsSource): Promise<FoundStarts> {
   const cache = ctx.slotCache;
   const base = { duration: source.duration, outZone: source.outZone };
-  if (!cache) {
-    const { starts } = await source.compute();
-    return { ...base, starts, ...cut(starts, source.earliestStart, source.latestStartExclusive), render: (make) => make() };
+  if (!cache || source.uncached) {
+    const { starts, extra } = await source.compute();
+    return {
+      ...base, starts, ...(extra ? { extra } : {}), ...cut(starts, source.earliestStart, source.latestStartExclusive), render: (make) => make(),
+    };
   }
   const head = await source.head();
-  const keyOf = (version: number) => slotCacheKey(head.scope, version, head.rangeKey, source.duration);
+  const keyOf = (version: number | string) => slotCacheKey(head.scope, version, head.rangeKey, source.duration);
   let key = keyOf(head.version);
   let entry: CachedSlots | null = await cache.get(key, head.dbNow);
   if (!entry) {

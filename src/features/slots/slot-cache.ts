@@ -26,7 +26,7 @@ export interface CachedSlots {
  *
  *   slotCacheKey('usr_1', 7, 'r:1800000000000:1800086400000', 30) // 'slots:usr_1:7:30:r:1800000000000:1800086400000'
  */
-export function slotCacheKey(providerId: string, version: number, range: string, durationMinutes: number): string {
+export function slotCacheKey(providerId: string, version: number | string, range: string, durationMinutes: number): string {
   return `slots:${providerId}:${version}:${durationMinutes}:${range}`;
 }
 

@@ -24,7 +24,7 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => a
       operationId: 'createEventType',
       summary: 'Create an event type (a provider for itself; an admin for any providers)',
       tags, security: Security, body: CreateEventTypeBody,
-      response: { 201: EventType, ...errorResponses('forbidden', 'slug_taken', 'not_supported') },
+      response: { 201: EventType, ...errorResponses('forbidden', 'slug_taken') },
     },
   }, async (request, reply) => {
     const created = await createEventType(ctx, principalOf(request), request.body);
@@ -64,7 +64,7 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => a
       operationId: 'updateEventType',
       summary: 'Change an event type (its only host, or an admin); applies to bookings made afterwards',
       tags, security: Security, params: IdParams, body: PatchEventTypeBody,
-      response: { 200: EventType, ...errorResponses('forbidden', 'not_found', 'slug_taken', 'not_supported') },
+      response: { 200: EventType, ...errorResponses('forbidden', 'not_found', 'slug_taken') },
     },
   }, async (request) => patchEventType(ctx, principalOf(request), request.params.id, request.body));
 
