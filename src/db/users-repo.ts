@@ -2,12 +2,16 @@ import type { Queryable } from './database.js';
 import { recordAvailabilityChanged } from './events-repo.js';
 
 export type Role = 'admin' | 'provider' | 'client';
+/** A provider is a person (with a login) or a resource (a room, a machine: no email, no key, managed by admins). */
+export type ProviderKind = 'person' | 'resource';
 
 export interface UserRecord {
   id: string;
   name: string;
-  email: string;
+  /** null for resources. */
+  email: string | null;
   role: Role;
+  kind: ProviderKind;
   timeZone: string;
   passwordHash: string | null;
   createdAt: Date;
@@ -15,14 +19,15 @@ export interface UserRecord {
   deactivatedAt: Date | null;
 }
 
-export const USER_COLUMNS = 'id, name, email, role, time_zone, password_hash, created_at, deactivated_at';
+export const USER_COLUMNS = 'id, name, email, role, kind, time_zone, password_hash, created_at, deactivated_at';
 const COLUMNS = USER_COLUMNS;
 
 export interface UserRow {
   id: string;
   name: string;
-  email: string;
+  email: string | null;
   role: Role;
+  kind: ProviderKind;
   time_zone: string;
   password_hash: string | null;
   created_at: Date;
@@ -35,6 +40,7 @@ export function toRecord(row: UserRow): UserRecord {
     name: row.name,
     email: row.email,
     role: row.role,
+    kind: row.kind,
     timeZone: row.time_zone,
     passwordHash: row.password_hash,
     createdAt: row.created_at,
@@ -42,11 +48,14 @@ export function toRecord(row: UserRow): UserRecord {
   };
 }
 
-export async function insertUser(q: Queryable, user: Omit<UserRecord, 'createdAt' | 'deactivatedAt'>): Promise<UserRecord> {
+export async function insertUser(
+  q: Queryable,
+  user: Omit<UserRecord, 'createdAt' | 'deactivatedAt' | 'kind'> & { kind?: ProviderKind },
+): Promise<UserRecord> {
   const { rows } = await q.query<UserRow>(
-    `INSERT INTO users (id, name, email, role, time_zone, password_hash)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-    [user.id, user.name, user.email, user.role, user.timeZone, user.passwordHash],
+    `INSERT INTO users (id, name, email, role, kind, time_zone, password_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [user.id, user.name, user.email, user.role, user.kind ?? 'person', user.timeZone, user.passwordHash],
   );
   return toRecord(rows[0]!);
 }
@@ -88,4 +97,21 @@ export async function bumpAvailabilityVersion(q: Queryable, providerId: string):
   if (version === undefined) return 0;
   await recordAvailabilityChanged(q, providerId, version);
   return version;
+}
+
+/** The provider directory: active providers by name, optionally of one kind and matching `q` (case-insensitive). */
+export async function listProviders(
+  q: Queryable,
+  f: { kind: ProviderKind | null; text: string | null; after: { name: string; id: string } | null; limit: number },
+): Promise<UserRecord[]> {
+  const { rows } = await q.query<UserRow>(
+    `SELECT ${COLUMNS} FROM users
+      WHERE role = 'provider' AND deactivated_at IS NULL
+        AND ($1::text IS NULL OR kind = $1)
+        AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+        AND ($3::text IS NULL OR (name, id) > ($3::text, $4::text))
+      ORDER BY name, id LIMIT $5`,
+    [f.kind, f.text, f.after?.name ?? null, f.after?.id ?? null, f.limit],
+  );
+  return rows.map(toRecord);
 }

@@ -45,3 +45,21 @@ export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, curso
   const last = pageRows[pageRows.length - 1];
   return { data: pageRows.map(map), nextCursor: hasMore && last !== undefined ? cursorOf(last) : null };
 }
+
+/** A cursor over a text sort key (names): base64url JSON of [text, id]. */
+export function encodeTextCursor(sortValue: string, id: string): string {
+  return Buffer.from(JSON.stringify([sortValue, id])).toString('base64url');
+}
+
+export function decodeTextCursor(cursor: string | undefined): { sortValue: string; id: string } | null {
+  if (cursor === undefined || cursor === '') return null;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+      return { sortValue: parsed[0], id: parsed[1] };
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw invalidField('cursor', 'is not a cursor this API returned');
+}

@@ -14,6 +14,8 @@ export interface UserView {
   name: string;
   email?: string;
   role: Role;
+  /** Providers only: a person, or a resource (room, machine) with no login. */
+  kind?: 'person' | 'resource';
   timeZone: string;
   createdAt: string;
   /** Only on deleted users, which only an admin sees. */
@@ -24,8 +26,9 @@ export function toUserView(user: UserRecord, withPrivateFields = true): UserView
   return {
     id: user.id,
     name: user.name,
-    ...(withPrivateFields ? { email: user.email } : {}),
+    ...(withPrivateFields && user.email !== null ? { email: user.email } : {}),
     role: user.role,
+    ...(user.role === 'provider' ? { kind: user.kind } : {}),
     timeZone: user.timeZone,
     createdAt: formatInstant(user.createdAt.getTime()),
     ...(user.deactivatedAt !== null ? { deactivatedAt: formatInstant(user.deactivatedAt.getTime()) } : {}),
@@ -34,17 +37,37 @@ export function toUserView(user: UserRecord, withPrivateFields = true): UserView
 
 export interface CreateUserInput {
   name: string;
-  email: string;
+  /** Required, except for resources (which have none). */
+  email?: string;
   role: 'provider' | 'client';
+  kind?: 'person' | 'resource';
   timeZone?: string;
   password?: string;
+}
+
+/**
+ * A resource is a provider that is not a person (a room, a machine): only an
+ * administrator creates one, with no email, no password and no API key; the
+ * administrator manages its schedule, time off and event types.
+ */
+function checkKind(caller: Principal | null, input: CreateUserInput): { email: string | null; resource: boolean } {
+  if (input.kind !== 'resource') {
+    if (input.email === undefined) throw invalidField('body/email', 'is required (only resources have none)');
+    return { email: input.email.trim(), resource: false };
+  }
+  if (caller?.role !== 'admin') throw new AppError('forbidden', 'Only an administrator creates resources.');
+  if (input.role !== 'provider') throw invalidField('body/kind', 'resource is a kind of provider: role must be provider');
+  if (input.email !== undefined) throw invalidField('body/email', 'a resource has no email');
+  if (input.password !== undefined) throw invalidField('body/password', 'a resource has no password');
+  return { email: null, resource: true };
 }
 
 export async function createUser(
   ctx: AppContext,
   caller: Principal | null,
   input: CreateUserInput,
-): Promise<{ user: UserView; apiKey: string }> {
+): Promise<{ user: UserView; apiKey: string | null }> {
+  const { email, resource } = checkKind(caller, input);
   if (caller?.role !== 'admin') {
     if (!ctx.config.openSignup) {
       throw caller
@@ -62,17 +85,19 @@ export async function createUser(
       const user = await insertUser(tx, {
         id: newId('usr'),
         name: input.name.trim(),
-        email: input.email.trim(),
+        email,
         role: input.role,
+        kind: resource ? 'resource' : 'person',
         timeZone,
         passwordHash,
       });
+      if (resource) return { user: toUserView(user), apiKey: null };
       const key = await issueApiKey(tx, user.id, { name: 'default', expiresAt: null });
       return { user: toUserView(user), apiKey: key.secret };
     });
   } catch (error) {
     if (sqlState(error) === SQLSTATE.uniqueViolation) {
-      throw new AppError('email_taken', `A user with the email "${input.email}" already exists.`);
+      throw new AppError('email_taken', `A user with the email "${email}" already exists.`);
     }
     throw error;
   }
@@ -111,7 +136,7 @@ export async function changePassword(
   if (user.passwordHash !== null) {
     if (input.currentPassword === undefined) throw invalidField('body/currentPassword', 'is required to change a password');
     const current = input.currentPassword;
-    const ok = await withLoginAttempt(ctx, user.email, () => verifyPassword(current, user.passwordHash));
+    const ok = await withLoginAttempt(ctx, user.email ?? user.id, () => verifyPassword(current, user.passwordHash));
     if (!ok) throw new AppError('unauthenticated', 'The current password is not right.');
   }
   await setPasswordHash(ctx.db, user.id, await hashPassword(input.newPassword));

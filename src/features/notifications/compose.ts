@@ -54,8 +54,10 @@ export async function composeMail(env: Env, m: ClaimedMail): Promise<Composed> {
   const booking = await bookingFor(env, m);
   if (typeof booking === 'string') return { skip: booking };
   if (m.recipient.role === 'guest') return { skip: 'guest bookings are not built yet' };
-  const recipient = await findUserById(env.db, m.recipient.userId);
-  if (!recipient || recipient.email === '') return { skip: 'the recipient has no address' };
+  const found = await findUserById(env.db, m.recipient.userId);
+  // A resource (a room, a machine) has no address.
+  if (!found || found.email === null || found.email === '') return { skip: 'the recipient has no address' };
+  const recipient = { ...found, email: found.email };
   const client = recipient.id === booking.clientId ? recipient : await findUserById(env.db, booking.clientId);
   const hosts = (await Promise.all(booking.hosts.map((id) => findUserById(env.db, id)))).filter((h) => h !== null);
   const type = booking.eventTypeId === null ? null : await findEventTypeEvenDeleted(env.db, booking.eventTypeId);
@@ -86,7 +88,7 @@ export async function composeMail(env: Env, m: ClaimedMail): Promise<Composed> {
   };
   const rendered = renderMail(facts);
   const me: Party = { name: recipient.name, email: recipient.email };
-  const attendees = isClient || !client ? [me] : [me, { name: client.name, email: client.email }];
+  const attendees = isClient || !client?.email ? [me] : [me, { name: client.name, email: client.email }];
   const method: 'REQUEST' | 'CANCEL' | null = m.kind === 'confirmed' || m.kind === 'accepted' || m.kind === 'rescheduled' ? 'REQUEST'
     : m.kind === 'cancelled' && (await hadInvitation(env.db, m.bookingId, m.recipient)) ? 'CANCEL' : null;
   const description = isClient ? facts.manageUrl ?? undefined

@@ -8,6 +8,7 @@ import { bookingRoutes } from './bookings.js';
 import { calendarFeedRoutes } from './calendar-feed.js';
 import { calendarRoutes } from './calendars.js';
 import { closureRoutes } from './closures.js';
+import { providerRoutes } from './providers.js';
 import { eventTypeRoutes } from './event-types.js';
 import { opsRoutes } from './ops.js';
 import { serviceRoutes } from './service.js';
@@ -20,7 +21,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   await app.register(opsRoutes(ctx));
   for (const routes of [
     userRoutes, apiKeyRoutes, availabilityRoutes, availabilityItemRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes,
-    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes,
+    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes, providerRoutes,
   ]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }

@@ -8,6 +8,7 @@ export const User = named('User', Type.Object({
   name: Type.String(),
   email: Type.Optional(Type.String({ description: 'Absent when a provider is viewed by someone else' })),
   role: Role,
+  kind: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('resource')], { description: 'Providers only' })),
   timeZone: TimeZone,
   createdAt: Instant,
   deactivatedAt: Type.Optional(Instant),
@@ -16,8 +17,11 @@ export const User = named('User', Type.Object({
 export const CreateUserBody = named('CreateUserRequest', Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    email: Type.String({ format: 'email', maxLength: 320 }),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 320, description: 'Required, except for resources' })),
     role: Type.Union([Type.Literal('provider'), Type.Literal('client')]),
+    kind: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('resource')], {
+      description: 'Providers: person (default) or resource (a room, a machine: admin only, no email, no password, no API key)',
+    })),
     timeZone: Type.Optional(TimeZone),
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
   },
@@ -26,7 +30,7 @@ export const CreateUserBody = named('CreateUserRequest', Type.Object(
 
 export const CreatedUser = named('CreatedUser', Type.Object({
   user: User,
-  apiKey: Type.String({ description: 'Shown once; store it now' }),
+  apiKey: Type.Union([Type.String(), Type.Null()], { description: 'Shown once; store it now. null for a resource, which has no key' }),
 }), 'The new user and its first API key');
 
 export const LoginBody = named('LoginRequest', Type.Object(
