@@ -64,8 +64,12 @@ export async function rescheduleBooking(
       });
       await recordBookingEvent(tx, 'booking.rescheduled', moved, ctx.notifier);
       for (const hostId of new Set([...b.hostIds, ...moved.hostIds])) await bumpAvailabilityVersion(tx, hostId);
-      // A write calendar gets the same event (same UID) moved, or removed when the move awaits approval again.
-      if (b.status === 'confirmed') await (status === 'confirmed' ? recordConfirmWrite(tx, moved, null) : recordCancelWrite(tx, id));
+      // A write calendar gets the same event (same UID) moved; removed when the move awaits approval again,
+      // or from the old host's calendar when round robin gave the booking to another host.
+      if (b.status === 'confirmed') {
+        if (status !== 'confirmed' || b.hostIds.join() !== moved.hostIds.join()) await recordCancelWrite(tx, id);
+        if (status === 'confirmed') await recordConfirmWrite(tx, moved, null);
+      }
       return viewOf(tx, caller, moved);
     });
     ctx.metrics.countBooking('rescheduled');

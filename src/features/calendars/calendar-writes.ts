@@ -163,13 +163,16 @@ export async function undoStrictWrite(ctx: AppContext, bookingId: string, strict
  * lease, and the worker took the row to remove the event) fails the confirm.
  */
 export async function recordConfirmWrite(tx: Queryable, booking: BookingRecord, strict: StrictWrite | null): Promise<void> {
-  const calendar = await findWriteCalendar(tx, booking.providerId);
-  if (!calendar) return;
-  if (strict && strict.connectionId === calendar.id) {
-    if (await settleStrictWrite(tx, booking.id, calendar.id, strict.version)) return;
-    throw new AppError('calendar_write_failed', 'Writing the booking to the provider\'s calendar took too long; it is still held: retry the confirmation.');
+  // Every host's write calendar gets the event (a collective booking appears in each); strict mode is the first host's.
+  for (const hostId of booking.hostIds) {
+    const calendar = await findWriteCalendar(tx, hostId);
+    if (!calendar) continue;
+    if (strict && strict.connectionId === calendar.id) {
+      if (await settleStrictWrite(tx, booking.id, calendar.id, strict.version)) continue;
+      throw new AppError('calendar_write_failed', 'Writing the booking to the provider\'s calendar took too long; it is still held: retry the confirmation.');
+    }
+    await enqueuePut(tx, booking.id, calendar.id);
   }
-  await enqueuePut(tx, booking.id, calendar.id);
 }
 
 /** In the cancelling transaction of a confirmed booking: its event should go. */
