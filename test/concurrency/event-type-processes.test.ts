@@ -10,6 +10,7 @@ import { upcomingDate } from '../helpers/api.js';
 import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
 import { perDayRace, rescheduleRace, type RaceEnv } from './event-type-scenarios.js';
 import { http, type Sql } from './race.js';
+import { roundRobinFairnessRace, roundRobinOneStartRace, seatsRace } from './team-scenarios.js';
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two server processes on one PostgreSQL database', () => {
   let cluster: Awaited<ReturnType<typeof startTwoServersOnOneDatabase>> | null = null;
@@ -39,5 +40,17 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two serve
 
   it('ten reschedules onto one free time split across both processes: exactly one 200 and nine 409 slot_taken', { timeout: 120_000 }, async () => {
     await rescheduleRace(env(upcomingDate(3)));
+  });
+
+  it('round robin over both processes: thirty holds on thirty slots over three equal hosts give exactly ten each', { timeout: 120_000 }, async () => {
+    await roundRobinFairnessRace(env(upcomingDate(4)));
+  });
+
+  it('round robin over both processes: two free hosts and five holds on one start give exactly two 201s', { timeout: 120_000 }, async () => {
+    await roundRobinOneStartRace(env(upcomingDate(4, 21)));
+  });
+
+  it('seats over both processes: thirty holds on a 4-seat start give exactly four 201s', { timeout: 120_000 }, async () => {
+    await seatsRace(env(upcomingDate(4, 28)));
   });
 });

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 import { createClients, createParty, createProviderWithHours, http, prng, type Http } from './race.js';
+import { roundRobinFairnessRace, roundRobinOneStartRace, seatsRace } from './team-scenarios.js';
 import {
   createEventType,
   histogram,
@@ -41,6 +42,18 @@ describe('event type races through the real app', () => {
 
   it('perDay 3: twenty simultaneous holds on twenty free slots of one day give exactly three 201s and seventeen 422 limit_reached', { timeout: 90_000 }, async () => {
     await perDayRace(env('2035-01-08'));
+  });
+
+  it('round robin: thirty simultaneous holds on thirty free slots over three equal hosts give exactly ten each', { timeout: 90_000 }, async () => {
+    await roundRobinFairnessRace(env('2035-01-15'));
+  });
+
+  it('round robin: two free hosts and five simultaneous holds on one start give exactly two 201s', { timeout: 90_000 }, async () => {
+    await roundRobinOneStartRace(env('2035-01-16'));
+  });
+
+  it('seats: thirty simultaneous holds on a 4-seat start give exactly four 201s', { timeout: 90_000 }, async () => {
+    await seatsRace(env('2035-01-17'));
   });
 
   it('ten simultaneous reschedules onto one free time: exactly one 200, nine 409 slot_taken, the nine keep their times', { timeout: 90_000 }, async () => {
