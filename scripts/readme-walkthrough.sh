@@ -45,4 +45,10 @@ check clinic '"previousStart"' 'the rescheduled visit'
 check clinic '"status":"pending"' 'the follow-up awaiting approval'
 check clinic '"recurrence":"yearly"' 'the closure'
 check clinic '"cancelledBy":"client"' 'the cancelled visit'
+run_block '^workshop for eight is an event type with' makerspace
+check makerspace '"kind":"resource"' 'the resources in the directory'
+check makerspace '"code":"slot_taken"' 'the fourth print job refused'
+check makerspace '"seatsLeft":7' 'a seat taken of the workshop'
+[[ $(grep -c '"status":"held"' "$WORK/makerspace.txt") -ge 4 ]] || { cat "$WORK/makerspace.txt"; echo "walk-through makerspace: expected three print holds and a seat"; exit 1; }
+
 echo "README walk-through: every step answered as documented"
