@@ -12,7 +12,7 @@ const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'];
 describe('teams: round robin, collective, seats', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ MAX_HOLDS_PER_CLIENT: '50' }, { clock: { now: () => NOW } });
+    server = await startTestServer({ MAX_HOLDS_PER_CLIENT: '50', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, { clock: { now: () => NOW } });
   });
   afterAll(async () => server?.close());
 
@@ -121,6 +121,22 @@ describe('teams: round robin, collective, seats', () => {
       expect(bList).toContain(res.json().id);
       const feed = await b!.call('GET', `/v1/providers/${b!.id}/calendar.ics`);
       expect(feed.body).toContain(`UID:${res.json().id}@booking-engine`);
+    });
+
+    it('every host\'s webhooks get the collective booking\'s events', async () => {
+      const [a, b] = await Promise.all([0, 1].map(() => hostIn('Europe/Berlin')));
+      const hook = await b!.call('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['booking.held'] });
+      expect(hook.statusCode, hook.body).toBe(201);
+      const type = await typeOf({ hosts: [{ providerId: a!.id }, { providerId: b!.id }], assignment: 'collective' });
+      const c = (await clients(1))[0]!;
+      const booked = await hold(c, { eventTypeId: type.id, start: '2035-01-11T14:00:00+01:00' });
+      expect(booked.statusCode, booked.body).toBe(201);
+      const { rows } = await server.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+          WHERE d.webhook_id = $1 AND e.type = 'booking.held' AND e.data->>'id' = $2`,
+        [hook.json().id, booked.json().id],
+      );
+      expect(rows[0]!.n).toBe(1);
     });
 
     it('two collective holds over the same hosts in opposite orders do not deadlock', async () => {
