@@ -70,14 +70,14 @@ async function checkedSlot(
 ): Promise<Interval & { zone: string | null }> {
   const currentMinutes = (b.end - b.start) / 60_000;
   if (b.eventTypeId === null) {
-    const duration = checkDuration('body/duration', input.duration ?? currentMinutes);
+    const duration = checkDuration('duration', input.duration ?? currentMinutes);
     const slot = { start: input.start, end: input.start + duration * 60_000 };
     await checkV1Slot(ctx, b.providerId, slot);
     return { ...slot, zone: null };
   }
   if (!type || type.deletedAt !== null) throw new AppError('not_bookable', 'The booking\'s event type was deleted; it cannot move.');
   if (!type.active) throw new AppError('not_bookable', 'The booking\'s event type is inactive; it cannot move.');
-  const duration = durationOf(type, 'body/duration', input.duration ?? currentMinutes);
+  const duration = durationOf(type, 'duration', input.duration ?? currentMinutes);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   const { zone } = await checkTypeSlot(ctx, type, b.providerId, slot);
   return { ...slot, zone };

@@ -48,21 +48,21 @@ export async function updateUser(ctx: AppContext, caller: Principal, id: string,
   const user = await targetOf(ctx, caller, id, 'change');
   const changes: UserChanges = {};
   if (patch.name !== undefined) {
-    if (patch.name.trim() === '') throw invalidField('body/name', 'must not be blank');
+    if (patch.name.trim() === '') throw invalidField('name', 'must not be blank');
     changes.name = patch.name.trim();
   }
   if (patch.email !== undefined) changes.email = patch.email.trim();
-  if (patch.timeZone !== undefined) changes.timeZone = requireTimeZone('body/timeZone', patch.timeZone);
+  if (patch.timeZone !== undefined) changes.timeZone = requireTimeZone('timeZone', patch.timeZone);
   if (patch.currentPassword !== undefined && patch.password === undefined) {
-    throw invalidField('body/currentPassword', 'is only sent with a new password');
+    throw invalidField('currentPassword', 'is only sent with a new password');
   }
   if (patch.password !== undefined) {
     const weak = passwordProblem(patch.password);
-    if (weak !== null) throw invalidField('body/password', weak);
+    if (weak !== null) throw invalidField('password', weak);
     if (caller.role !== 'admin' && user.passwordHash !== null) {
-      if (patch.currentPassword === undefined) throw invalidField('body/currentPassword', 'is required to change the password');
+      if (patch.currentPassword === undefined) throw invalidField('currentPassword', 'is required to change the password');
       if (!(await verifyPassword(patch.currentPassword, user.passwordHash))) {
-        throw invalidField('body/currentPassword', 'is not the current password');
+        throw invalidField('currentPassword', 'is not the current password');
       }
     }
     changes.passwordHash = await hashPassword(patch.password);

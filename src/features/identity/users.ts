@@ -53,9 +53,9 @@ export async function createUser(
     }
     if (input.role !== 'client') throw new AppError('forbidden', 'Open sign-up creates clients only.');
   }
-  if (input.name.trim() === '') throw invalidField('body/name', 'must not be blank');
-  if (input.password !== undefined) requireGoodPassword('body/password', input.password);
-  const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? 'UTC');
+  if (input.name.trim() === '') throw invalidField('name', 'must not be blank');
+  if (input.password !== undefined) requireGoodPassword('password', input.password);
+  const timeZone = requireTimeZone('timeZone', input.timeZone ?? 'UTC');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
     return await ctx.db.transaction(async (tx) => {
@@ -105,11 +105,11 @@ export async function changePassword(
   caller: Principal,
   input: { currentPassword?: string; newPassword: string },
 ): Promise<void> {
-  requireGoodPassword('body/newPassword', input.newPassword);
+  requireGoodPassword('newPassword', input.newPassword);
   const user = await findUserById(ctx.db, caller.userId);
   if (!user) throw new AppError('unauthenticated', 'The key belongs to a user that no longer exists.');
   if (user.passwordHash !== null) {
-    if (input.currentPassword === undefined) throw invalidField('body/currentPassword', 'is required to change a password');
+    if (input.currentPassword === undefined) throw invalidField('currentPassword', 'is required to change a password');
     const current = input.currentPassword;
     const ok = await withLoginAttempt(ctx, user.email, () => verifyPassword(current, user.passwordHash));
     if (!ok) throw new AppError('unauthenticated', 'The current password is not right.');

@@ -79,14 +79,14 @@ async function checkTargetUrl(raw: string, allowPrivate: boolean): Promise<strin
   try {
     url = new URL(raw.trim());
   } catch {
-    throw invalidField('body/url', 'is not a valid URL');
+    throw invalidField('url', 'is not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('body/url', 'must be an http or https URL');
-  if (url.username !== '' || url.password !== '') throw invalidField('body/url', 'must not carry a user name or password');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('url', 'must be an http or https URL');
+  if (url.username !== '' || url.password !== '') throw invalidField('url', 'must not carry a user name or password');
   try {
     await checkHost(url, { allowPrivateAddresses: allowPrivate });
   } catch (error) {
-    throw invalidField('body/url', (error as Error).message);
+    throw invalidField('url', (error as Error).message);
   }
   return url.href;
 }
@@ -98,9 +98,9 @@ export async function createWebhook(
 ): Promise<WebhookView & { secret: string }> {
   const known = new Set<string>(EVENT_TYPES);
   input.events.forEach((e, i) => {
-    if (!known.has(e)) throw invalidField(`body/events/${i}`, `unknown event "${e}"; one of ${EVENT_TYPES.join(', ')}`);
+    if (!known.has(e)) throw invalidField(`events/${i}`, `unknown event "${e}"; one of ${EVENT_TYPES.join(', ')}`);
   });
-  if (input.events.length === 0) throw invalidField('body/events', 'must name at least one event');
+  if (input.events.length === 0) throw invalidField('events', 'must name at least one event');
   const url = await checkTargetUrl(input.url, ctx.config.webhookAllowPrivateUrls);
   const id = newId('wh');
   const secret = newWebhookSecret();
