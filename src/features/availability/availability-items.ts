@@ -15,6 +15,7 @@ import type { AppContext, Principal } from '../context.js';
 import { boundary, isSupportedLocalDate, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from '../slots/time-range.js';
 import { scheduleView, type OverrideView, type ScheduleView } from './availability.js';
 import { providerTimeZone, requireProviderAccess } from './providers.js';
+import type { ScheduleZoneBody } from '../../http/schemas/availability.js';
 
 /**
  * Reading back what a provider stored: time off, one-off windows and date
@@ -138,7 +139,7 @@ export async function changeScheduleZone(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  input: { timeZone: string },
+  input: ScheduleZoneBody,
 ): Promise<ScheduleView> {
   const timeZone = requireTimeZone('timeZone', input.timeZone);
   await requireProviderAccess(ctx.db, caller, providerId);

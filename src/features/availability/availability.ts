@@ -18,6 +18,7 @@ import type { AppContext, Principal } from '../context.js';
 import { assertProviderAccess, providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { isSupportedLocalDate, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from '../slots/time-range.js';
+import type { OverrideBody, RangeQuery, ScheduleBody } from '../../http/schemas/availability.js';
 
 function checkWindows(path: string, windows: readonly ClockWindow[]): void {
   windows.forEach((w, i) => {
@@ -37,7 +38,7 @@ export async function putSchedule(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  input: { timeZone: string; weekly: WeeklyWindow[] },
+  input: ScheduleBody,
 ): Promise<ScheduleView> {
   const timeZone = requireTimeZone('timeZone', input.timeZone);
   checkWindows('weekly', input.weekly);
@@ -61,8 +62,6 @@ export async function getSchedule(ctx: AppContext, caller: Principal, providerId
     ? scheduleView(s)
     : { providerId, timeZone: provider.timeZone, weekly: [], updatedAt: null };
 }
-
-export type OneOffInput = { date: string; start: string; end: string; timeZone?: string } | { start: string; end: string };
 
 /**
  * A one-off working window. Local form: "on 2027-08-13 work 08:00-15:00"
@@ -132,7 +131,7 @@ export async function putOverride(
   caller: Principal,
   providerId: string,
   date: string,
-  input: { windows: ClockWindow[]; timeZone?: string },
+  input: OverrideBody,
 ): Promise<OverrideView> {
   if (!isValidLocalDate(date)) throw invalidField('date', `"${date}" is not a real date (YYYY-MM-DD)`);
   if (!isSupportedLocalDate(date)) throw invalidField('date', SUPPORTED_RANGE_MESSAGE);
@@ -179,7 +178,7 @@ export async function getEffectiveAvailability(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  query: { from: string; to: string; timeZone?: string },
+  query: RangeQuery,
 ): Promise<{ providerId: string; timeZone: string; windows: { start: string; end: string }[] }> {
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('timeZone', query.timeZone);
   const { rules, range } = await loadForQueryRange(ctx.db, providerId, query, outZone, { busy: false });

@@ -16,6 +16,7 @@ import { cancelBooking } from '../bookings/lifecycle.js';
 import type { AppContext, Principal } from '../context.js';
 import { requireTimeZone } from '../slots/time-range.js';
 import { toUserView, type UserView } from './users.js';
+import type { UpdateUserBody } from '../../http/schemas/users.js';
 
 /**
  * Changing and deleting users. Who may: the user itself and an admin; a
@@ -32,19 +33,11 @@ async function targetOf(ctx: AppContext, caller: Principal, id: string, action: 
   throw new AppError('not_found', `No user with id "${id}".`);
 }
 
-export interface UserPatch {
-  name?: string;
-  email?: string;
-  timeZone?: string;
-  password?: string;
-  currentPassword?: string;
-}
-
 /**
  * PATCH /users/{id}: name, email, time zone, password. A user changing its own
  * password sends the current one (an admin does not); the role never changes here.
  */
-export async function updateUser(ctx: AppContext, caller: Principal, id: string, patch: UserPatch): Promise<UserView> {
+export async function updateUser(ctx: AppContext, caller: Principal, id: string, patch: UpdateUserBody): Promise<UserView> {
   const user = await targetOf(ctx, caller, id, 'change');
   const changes: UserChanges = {};
   if (patch.name !== undefined) {

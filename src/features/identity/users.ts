@@ -8,6 +8,7 @@ import { requireTimeZone } from '../slots/time-range.js';
 import type { AppContext, Principal } from '../context.js';
 import { hashPassword, newId, verifyPassword } from '../../platform/crypto/secrets.js';
 import { formatInstant } from '../../domain/zoned-time.js';
+import type { ChangePasswordBody, CreateUserBody } from '../../http/schemas/users.js';
 
 export interface UserView {
   id: string;
@@ -32,18 +33,10 @@ export function toUserView(user: UserRecord, withPrivateFields = true): UserView
   };
 }
 
-export interface CreateUserInput {
-  name: string;
-  email: string;
-  role: 'provider' | 'client';
-  timeZone?: string;
-  password?: string;
-}
-
 export async function createUser(
   ctx: AppContext,
   caller: Principal | null,
-  input: CreateUserInput,
+  input: CreateUserBody,
 ): Promise<{ user: UserView; apiKey: string }> {
   if (caller?.role !== 'admin') {
     if (!ctx.config.openSignup) {
@@ -103,7 +96,7 @@ function requireGoodPassword(path: string, password: string): void {
 export async function changePassword(
   ctx: AppContext,
   caller: Principal,
-  input: { currentPassword?: string; newPassword: string },
+  input: ChangePasswordBody,
 ): Promise<void> {
   requireGoodPassword('newPassword', input.newPassword);
   const user = await findUserById(ctx.db, caller.userId);

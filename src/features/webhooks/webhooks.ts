@@ -19,6 +19,7 @@ import { openSecret, sealSecret } from '../../platform/crypto/encryption.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { newWebhookSecret } from './webhook-signing.js';
+import type { CreateWebhookBody } from '../../http/schemas/webhooks.js';
 
 export interface WebhookView {
   id: string;
@@ -94,7 +95,7 @@ async function checkTargetUrl(raw: string, allowPrivate: boolean): Promise<strin
 export async function createWebhook(
   ctx: AppContext,
   caller: Principal,
-  input: { url: string; events: string[]; description?: string },
+  input: CreateWebhookBody,
 ): Promise<WebhookView & { secret: string }> {
   const known = new Set<string>(EVENT_TYPES);
   input.events.forEach((e, i) => {
