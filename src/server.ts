@@ -5,13 +5,14 @@ import { EventFeed, type ChangeFeed } from './platform/change-feed/change-feed.j
 import { RedisChangeFeed, registerFeedGauges } from './platform/change-feed/redis-change-feed.js';
 import { RedisRateLimitStore } from './platform/rate-limit/redis-rate-limit.js';
 import { openRedis } from './platform/redis.js';
+import { startJobs } from './platform/jobs/jobs.js';
 import { SlotCache } from './features/slots/slot-cache.js';
-import { checkCalendarKey, startCalendarSync } from './features/calendars/calendar-sync.js';
+import { calendarSyncJob, checkCalendarKey } from './features/calendars/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './features/context.js';
-import { startExpirySweeper } from './features/bookings/expiry-sweeper.js';
-import { startWebhookWorker } from './features/webhooks/webhook-worker.js';
-import { startCalendarWriteWorker } from './features/calendars/calendar-write-worker.js';
-import { startMailWorker } from './features/notifications/mail-worker.js';
+import { expirySweepJob } from './features/bookings/expiry-sweeper.js';
+import { WEBHOOK_JOB, webhookJob } from './features/webhooks/webhook-worker.js';
+import { calendarWriteJob } from './features/calendars/calendar-write-worker.js';
+import { mailJob } from './features/notifications/mail-worker.js';
 import { createBookingNotifier } from './features/notifications/outbox.js';
 import { smtpMailer } from './integrations/mail/smtp-mailer.js';
 import type { Config } from './config.js';
@@ -84,29 +85,23 @@ export async function createServer(
       `No administrator key was configured, so one was created. It is shown only now; store it: ${secret}`,
     );
   }
-  const stopSweeper = startExpirySweeper(
-    db,
-    config.expirySweepSeconds,
-    (error) => app.log.error({ err: error }, 'expiry sweep failed'),
-    (expiredHolds) => metrics.holdsExpired.inc(expiredHolds),
-  );
-  const stopCalendarSync = startCalendarSync(ctx, (error) => app.log.error({ err: error }, 'calendar sync failed'));
-  const stopWebhooks = startWebhookWorker(ctx, config.webhookPollMs, (error) => app.log.error({ err: error }, 'webhook delivery failed'));
-  const stopCalendarWrites = startCalendarWriteWorker(ctx, (error) => app.log.error({ err: error }, 'calendar write failed'));
-  const stopMails = config.mail
-    ? startMailWorker(ctx, (error) => app.log.error({ err: error }, 'mail round failed'), (m, reason) =>
-      app.log.warn({ mailId: m.id, kind: m.kind, bookingId: m.bookingId, attempts: m.attempts, reason }, 'mail failed for good'))
-    : async () => {};
+  // One poll loop for every background job; a finished webhook delivery nudges its job to look for the next.
+  const jobs = startJobs([
+    expirySweepJob(db, config.expirySweepSeconds, (expiredHolds) => metrics.holdsExpired.inc(expiredHolds)),
+    calendarSyncJob(ctx),
+    webhookJob(ctx, config.webhookPollMs, () => jobs.nudge(WEBHOOK_JOB)),
+    calendarWriteJob(ctx),
+    ...(config.mail
+      ? [mailJob(ctx, (m, reason) =>
+        app.log.warn({ mailId: m.id, kind: m.kind, bookingId: m.bookingId, attempts: m.attempts, reason }, 'mail failed for good'))]
+      : []),
+  ], { onError: (job, error) => app.log.error({ err: error, job }, `job ${job} failed`) });
   return {
     app,
     ctx,
     changeFeed,
     async close() {
-      stopSweeper();
-      await stopCalendarSync();
-      await stopWebhooks();
-      await stopCalendarWrites();
-      await stopMails();
+      await jobs.stop(); // aborts every round and webhook delivery in flight and waits for them
       await app.close(); // closes the stream's sockets first (their subscriptions go with them)
       await changeFeed.stop(); // releases the stream's leader lease
       await redis?.close();

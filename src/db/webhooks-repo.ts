@@ -178,6 +178,7 @@ export async function claimDueDeliveries(
      ), due AS (
        SELECT id FROM webhook_deliveries
         WHERE id IN (SELECT id FROM candidates WHERE nth <= $3)
+          AND status = 'pending' AND next_attempt_at <= now()
         ORDER BY next_attempt_at, id LIMIT $1
         FOR UPDATE SKIP LOCKED
      ), leased AS (

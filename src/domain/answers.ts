@@ -74,8 +74,8 @@ function checkAnswer(q: Question, raw: unknown): { message: string } | { value: 
 }
 
 /**
- * Answers checked against the questions. Problems have paths 'answers/<id>' (the caller
- * prefixes 'body/'); `value` holds the valid, normalised answers (strings trimmed) and leaves
+ * Answers checked against the questions. Problems have paths 'answers/<id>' (the HTTP
+ * layer prefixes 'body/'); `value` holds the valid, normalised answers (strings trimmed) and leaves
  * out unanswered optional questions. undefined, null, '' and [] all mean "not answered".
  */
 export function validateAnswers(

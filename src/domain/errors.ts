@@ -58,7 +58,33 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A 400 naming bad fields, its detail naming the first. Use cases name fields
+ * in their own terms ('duration', 'answers/reason', 'hosts/0/providerId');
+ * the HTTP layer says where they were sent (src/http/field-locations.ts):
+ * 'duration' becomes 'body/duration' or 'query/duration', detail included.
+ */
+export class InvalidFieldsError extends AppError {
+  constructor(errors: [FieldError, ...FieldError[]]) {
+    super('invalid_request', `${errors[0].path}: ${errors[0].message}`, errors);
+  }
+
+  /** The same error with each path passed through `locate`. */
+  located(locate: (path: string) => string): InvalidFieldsError {
+    const [first, ...rest] = this.errors as [FieldError, ...FieldError[]];
+    const at = (e: FieldError) => ({ path: locate(e.path), message: e.message });
+    return new InvalidFieldsError([at(first), ...rest.map(at)]);
+  }
+}
+
 /** A 400 for one bad field, the most common case. */
 export function invalidField(path: string, message: string): AppError {
-  return new AppError('invalid_request', `${path}: ${message}`, [{ path, message }]);
+  return new InvalidFieldsError([{ path, message }]);
+}
+
+/** A 400 for several bad fields at once (an empty list is a programming error). */
+export function invalidFields(errors: readonly FieldError[]): AppError {
+  const [first, ...rest] = errors;
+  if (!first) throw new Error('invalidFields needs at least one field');
+  return new InvalidFieldsError([first, ...rest]);
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from '../domain/errors.js';
+import { AppError, ERROR_CATALOGUE, InvalidFieldsError, type ErrorCode, type FieldError } from '../domain/errors.js';
+import { fieldLocator } from './field-locations.js';
 import { readableErrors } from './validation-messages.js';
 
 /** The only place that knows which HTTP status each error code means. */
@@ -120,7 +121,8 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const problem = toProblem(error);
+  // Use cases name fields in their own terms; the route's schema says where each was sent (body/, query/, params/).
+  const problem = toProblem(error instanceof InvalidFieldsError ? error.located(fieldLocator(request.routeOptions?.schema)) : error);
   if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
     reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   }

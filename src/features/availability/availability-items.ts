@@ -15,6 +15,7 @@ import type { AppContext, Principal } from '../context.js';
 import { boundary, isSupportedLocalDate, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from '../slots/time-range.js';
 import { scheduleView, type OverrideView, type ScheduleView } from './availability.js';
 import { providerTimeZone, requireProviderAccess } from './providers.js';
+import type { ScheduleZoneBody } from '../../http/schemas/availability.js';
 
 /**
  * Reading back what a provider stored: time off, one-off windows and date
@@ -67,7 +68,7 @@ async function listItems<K extends Kind>(
   const zone = query.from === undefined && query.to === undefined ? 'UTC' : await providerTimeZone(ctx.db, provider);
   const from = query.from === undefined ? null : boundary('from', query.from, zone, 0);
   const to = query.to === undefined ? null : boundary('to', query.to, zone, 1);
-  if (from !== null && to !== null && from > to) throw invalidField('query/from', 'must not be after to');
+  if (from !== null && to !== null && from > to) throw invalidField('from', 'must not be after to');
   const after = decodeCursor(query.cursor);
   const rows = await listIntervalItems(ctx.db, kind, providerId, {
     from,
@@ -111,9 +112,9 @@ export async function listOverridesOf(
   providerId: string,
   query: ItemListQuery,
 ): Promise<Page<OverrideView>> {
-  const from = query.from === undefined ? null : localDateParam('query/from', query.from);
-  const to = query.to === undefined ? null : localDateParam('query/to', query.to);
-  if (from !== null && to !== null && from > to) throw invalidField('query/from', 'must not be after to');
+  const from = query.from === undefined ? null : localDateParam('from', query.from);
+  const to = query.to === undefined ? null : localDateParam('to', query.to);
+  if (from !== null && to !== null && from > to) throw invalidField('from', 'must not be after to');
   await requireProviderAccess(ctx.db, caller, providerId);
   const after = decodeCursor(query.cursor);
   if (after && !isValidLocalDate(after.id)) throw invalidField('cursor', 'is not a cursor this API returned');
@@ -122,7 +123,7 @@ export async function listOverridesOf(
 }
 
 export async function getOverride(ctx: AppContext, caller: Principal, providerId: string, date: string): Promise<OverrideView> {
-  localDateParam('params/date', date);
+  localDateParam('date', date);
   await requireProviderAccess(ctx.db, caller, providerId);
   const override = await findOverride(ctx.db, providerId, date);
   if (!override) throw new AppError('not_found', `No override on ${date}.`);
@@ -138,9 +139,9 @@ export async function changeScheduleZone(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  input: { timeZone: string },
+  input: ScheduleZoneBody,
 ): Promise<ScheduleView> {
-  const timeZone = requireTimeZone('body/timeZone', input.timeZone);
+  const timeZone = requireTimeZone('timeZone', input.timeZone);
   await requireProviderAccess(ctx.db, caller, providerId);
   const saved = await ctx.db.transaction(async (tx) => {
     await setScheduleZone(tx, providerId, timeZone);

@@ -18,6 +18,7 @@ import type { AppContext, Principal } from '../context.js';
 import { assertProviderAccess, providerTimeZone, requireProviderAccess } from './providers.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { isSupportedLocalDate, requireTimeZone, SUPPORTED_RANGE_MESSAGE } from '../slots/time-range.js';
+import type { OverrideBody, RangeQuery, ScheduleBody } from '../../http/schemas/availability.js';
 
 function checkWindows(path: string, windows: readonly ClockWindow[]): void {
   windows.forEach((w, i) => {
@@ -37,10 +38,10 @@ export async function putSchedule(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  input: { timeZone: string; weekly: WeeklyWindow[] },
+  input: ScheduleBody,
 ): Promise<ScheduleView> {
-  const timeZone = requireTimeZone('body/timeZone', input.timeZone);
-  checkWindows('body/weekly', input.weekly);
+  const timeZone = requireTimeZone('timeZone', input.timeZone);
+  checkWindows('weekly', input.weekly);
   await requireProviderAccess(ctx.db, caller, providerId);
   const saved = await ctx.db.transaction(async (tx) => {
     const s = await upsertSchedule(tx, { providerId, timeZone, weekly: input.weekly });
@@ -62,8 +63,6 @@ export async function getSchedule(ctx: AppContext, caller: Principal, providerId
     : { providerId, timeZone: provider.timeZone, weekly: [], updatedAt: null };
 }
 
-export type OneOffInput = { date: string; start: string; end: string; timeZone?: string } | { start: string; end: string };
-
 /**
  * A one-off working window. Local form: "on 2027-08-13 work 08:00-15:00"
  * (end before start runs past midnight). Either form is rounded inwards to the
@@ -76,22 +75,22 @@ export async function addOneOffWindow(
   input: { start: number; end: number } | { date: string; start: string; end: string; timeZone?: string },
 ): Promise<{ id: string; start: string; end: string }> {
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
-  const zone = 'date' in input ? requireTimeZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider))) : await providerTimeZone(ctx.db, provider);
+  const zone = 'date' in input ? requireTimeZone('timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider))) : await providerTimeZone(ctx.db, provider);
   let start: number;
   let end: number;
   if ('date' in input) {
-    if (!isValidLocalDate(input.date)) throw invalidField('body/date', `"${input.date}" is not a real date`);
-    if (!isSupportedLocalDate(input.date)) throw invalidField('body/date', SUPPORTED_RANGE_MESSAGE);
+    if (!isValidLocalDate(input.date)) throw invalidField('date', `"${input.date}" is not a real date`);
+    if (!isSupportedLocalDate(input.date)) throw invalidField('date', SUPPORTED_RANGE_MESSAGE);
     const startMin = parseClockTime(input.start, false);
     const endMin = parseClockTime(input.end, true);
-    if (startMin === null) throw invalidField('body/start', 'must be a time HH:MM between 00:00 and 23:59');
-    if (endMin === null) throw invalidField('body/end', 'must be a time HH:MM between 00:00 and 24:00');
-    if (endMin === startMin) throw invalidField('body/end', 'must differ from start');
+    if (startMin === null) throw invalidField('start', 'must be a time HH:MM between 00:00 and 23:59');
+    if (endMin === null) throw invalidField('end', 'must be a time HH:MM between 00:00 and 24:00');
+    if (endMin === startMin) throw invalidField('end', 'must differ from start');
     start = localToInstant(zone, input.date, startMin);
     end = endMin > startMin ? localToInstant(zone, input.date, endMin) : localToInstant(zone, input.date, endMin + 1440);
   } else {
     ({ start, end } = input);
-    if (end <= start) throw invalidField('body/end', 'must be after start');
+    if (end <= start) throw invalidField('end', 'must be after start');
   }
   const rounded = { start: alignUpToLocalGrid(zone, start), end: alignDownToLocalGrid(zone, end) };
   if (rounded.end <= rounded.start) {
@@ -132,13 +131,13 @@ export async function putOverride(
   caller: Principal,
   providerId: string,
   date: string,
-  input: { windows: ClockWindow[]; timeZone?: string },
+  input: OverrideBody,
 ): Promise<OverrideView> {
-  if (!isValidLocalDate(date)) throw invalidField('params/date', `"${date}" is not a real date (YYYY-MM-DD)`);
-  if (!isSupportedLocalDate(date)) throw invalidField('params/date', SUPPORTED_RANGE_MESSAGE);
-  checkWindows('body/windows', input.windows);
+  if (!isValidLocalDate(date)) throw invalidField('date', `"${date}" is not a real date (YYYY-MM-DD)`);
+  if (!isSupportedLocalDate(date)) throw invalidField('date', SUPPORTED_RANGE_MESSAGE);
+  checkWindows('windows', input.windows);
   const provider = await requireProviderAccess(ctx.db, caller, providerId);
-  const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider)));
+  const timeZone = requireTimeZone('timeZone', input.timeZone ?? (await providerTimeZone(ctx.db, provider)));
   const override = { date, timeZone, windows: input.windows.map((w) => ({ start: w.start, end: w.end })) };
   await ctx.db.transaction(async (tx) => {
     await upsertOverride(tx, providerId, override);
@@ -148,8 +147,8 @@ export async function putOverride(
 }
 
 export async function removeOverride(ctx: AppContext, caller: Principal, providerId: string, date: string): Promise<void> {
-  if (!isValidLocalDate(date)) throw invalidField('params/date', `"${date}" is not a real date (YYYY-MM-DD)`);
-  if (!isSupportedLocalDate(date)) throw invalidField('params/date', SUPPORTED_RANGE_MESSAGE);
+  if (!isValidLocalDate(date)) throw invalidField('date', `"${date}" is not a real date (YYYY-MM-DD)`);
+  if (!isSupportedLocalDate(date)) throw invalidField('date', SUPPORTED_RANGE_MESSAGE);
   await requireProviderAccess(ctx.db, caller, providerId);
   const deleted = await ctx.db.transaction(async (tx) => {
     const done = await deleteOverride(tx, providerId, date);
@@ -165,7 +164,7 @@ export async function addTimeOff(
   providerId: string,
   input: { start: number; end: number; reason: string | null },
 ): Promise<{ id: string; start: string; end: string; reason: string | null }> {
-  if (input.end <= input.start) throw invalidField('body/end', 'must be after start');
+  if (input.end <= input.start) throw invalidField('end', 'must be after start');
   await requireProviderAccess(ctx.db, caller, providerId);
   const id = newId('off');
   await ctx.db.transaction(async (tx) => {
@@ -179,9 +178,9 @@ export async function getEffectiveAvailability(
   ctx: AppContext,
   caller: Principal,
   providerId: string,
-  query: { from: string; to: string; timeZone?: string },
+  query: RangeQuery,
 ): Promise<{ providerId: string; timeZone: string; windows: { start: string; end: string }[] }> {
-  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
+  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('timeZone', query.timeZone);
   const { rules, range } = await loadForQueryRange(ctx.db, providerId, query, outZone, { busy: false });
   assertProviderAccess(caller, providerId);
   const windows = effectiveAvailability(rules, range);

@@ -31,7 +31,7 @@ export async function holdBooking(
   caller: Principal,
   input: { providerId: string; start: number; duration?: number; notes?: string; clientId?: string },
 ): Promise<BookingView> {
-  const duration = checkDuration('body/duration', input.duration ?? DEFAULT_DURATION_MINUTES);
+  const duration = checkDuration('duration', input.duration ?? DEFAULT_DURATION_MINUTES);
   const clientId = await resolveClient(ctx, caller, input.clientId);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   const provider = await checkV1Slot(ctx, input.providerId, slot);
@@ -89,7 +89,7 @@ export async function listBookings(
   },
 ): Promise<Page<BookingView>> {
   if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
-    throw invalidField('query/from', 'must not be after to');
+    throw invalidField('from', 'must not be after to');
   }
   const after = decodeCursor(query.cursor);
   const rows = await listBookingRows(ctx.db, {

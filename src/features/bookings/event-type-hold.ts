@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { EventTypeRecord } from '../../db/event-types-repo.js';
 import { validateAnswers } from '../../domain/answers.js';
-import { AppError } from '../../domain/errors.js';
+import { AppError, invalidFields } from '../../domain/errors.js';
 import { blockedRange, checkEventSlot, type EventSlotVerdict } from '../../domain/event-slots.js';
 import type { Interval } from '../../domain/intervals.js';
 import { exceededLimit } from '../../domain/limits.js';
@@ -69,13 +69,12 @@ export async function ensureWithinLimits(
   }
 }
 
-/** Answers checked against the type's questions: a 400 naming each bad answer (body/answers/<id>). */
+/** Answers checked against the type's questions: a 400 naming each bad answer (answers/<id>; the HTTP layer adds body/). */
 export function checkedAnswers(type: EventTypeRecord, answers: Record<string, unknown> | undefined): Record<string, unknown> | null {
   const questions = type.spec.questions as Parameters<typeof validateAnswers>[0];
   const { errors, value } = validateAnswers(questions, answers);
   if (errors.length > 0) {
-    const fields = errors.map((e) => ({ path: `body/${e.path}`, message: e.message }));
-    throw new AppError('invalid_request', `${fields[0]!.path}: ${fields[0]!.message}`, fields);
+    throw invalidFields(errors);
   }
   return questions.length === 0 && answers === undefined ? null : value;
 }
@@ -87,8 +86,8 @@ export async function holdEventTypeBooking(
 ): Promise<BookingView> {
   const type = await readableEventType(ctx.db, caller, input.eventTypeId);
   requireBookable(type);
-  const duration = durationOf(type, 'body/duration', input.duration);
-  const asked = input.providerId === undefined ? undefined : hostOf(type, 'body/providerId', input.providerId);
+  const duration = durationOf(type, 'duration', input.duration);
+  const asked = input.providerId === undefined ? undefined : hostOf(type, 'providerId', input.providerId);
   const answers = checkedAnswers(type, input.answers);
   const clientId = await resolveClient(ctx, caller, input.clientId);
   const slot = { start: input.start, end: input.start + duration * 60_000 };

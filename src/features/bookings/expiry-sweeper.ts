@@ -4,6 +4,7 @@ import { deleteIdempotencyKeysOlderThan } from '../../db/idempotency-repo.js';
 import { deleteLoginAttemptsOlderThan } from '../../db/login-attempts-repo.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import type { Database } from '../../db/database.js';
+import type { Job } from '../../platform/jobs/jobs.js';
 import { recordBookingEvent } from './events.js';
 
 const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
@@ -33,21 +34,11 @@ export async function sweepOnce(
   return { expiredHolds: expired.holds, expiredProviders: expired.providerIds.length, idempotencyKeysDeleted: deleted, eventsDeleted };
 }
 
-export function startExpirySweeper(
-  db: Database,
-  everySeconds: number,
-  onError: (error: unknown) => void,
-  onExpired: (holds: number) => void = () => {},
-): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    sweepOnce(db)
-      .then((result) => onExpired(result.expiredHolds))
-      .catch(onError)
-      .finally(() => { running = false; });
-  }, everySeconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+/** Runs sweepOnce every EXPIRY_SWEEP_SECONDS (src/platform/jobs runs it). */
+export function expirySweepJob(db: Database, everySeconds: number, onExpired: (holds: number) => void = () => {}): Job {
+  return {
+    name: 'expiry-sweep',
+    everyMs: everySeconds * 1000,
+    run: async () => { onExpired((await sweepOnce(db)).expiredHolds); },
+  };
 }

@@ -22,9 +22,9 @@ export const EVENT_TYPE_LOCK = 724103;
 /** Clients book for themselves; an admin books on a client's behalf with clientId. */
 export async function resolveClient(ctx: AppContext, caller: Principal, clientId: string | undefined): Promise<string> {
   if (caller.role === 'admin') {
-    if (clientId === undefined) throw invalidField('body/clientId', 'is required when an administrator books');
+    if (clientId === undefined) throw invalidField('clientId', 'is required when an administrator books');
     const client = await findUserById(ctx.db, clientId);
-    if (!client || client.role !== 'client') throw invalidField('body/clientId', `no client with id "${clientId}"`);
+    if (!client || client.role !== 'client') throw invalidField('clientId', `no client with id "${clientId}"`);
     return client.id;
   }
   if (caller.role !== 'client') throw new AppError('forbidden', 'Only clients (or an administrator for a client) can book.');

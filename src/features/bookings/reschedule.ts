@@ -115,14 +115,14 @@ async function checkedSlot(
 ): Promise<MovedSlot> {
   const currentMinutes = (b.end - b.start) / 60_000;
   if (b.eventTypeId === null) {
-    const duration = checkDuration('body/duration', input.duration ?? currentMinutes);
+    const duration = checkDuration('duration', input.duration ?? currentMinutes);
     const slot = { start: input.start, end: input.start + duration * 60_000 };
     await checkV1Slot(ctx, b.providerId, slot);
     return { ...slot, hosts: [] };
   }
   if (!type || type.deletedAt !== null) throw new AppError('not_bookable', 'The booking\'s event type was deleted; it cannot move.');
   if (!type.active) throw new AppError('not_bookable', 'The booking\'s event type is inactive; it cannot move.');
-  const duration = durationOf(type, 'body/duration', input.duration ?? currentMinutes);
+  const duration = durationOf(type, 'duration', input.duration ?? currentMinutes);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   // Collective: every host of the booking; round robin: any host of the type; single: its host.
   const candidates = type.spec.assignment === 'roundRobin' ? type.hosts.map((h) => h.providerId) : b.hostIds;

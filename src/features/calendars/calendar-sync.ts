@@ -15,6 +15,7 @@ import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import type { Interval } from '../../domain/intervals.js';
 import { calendarProviderFor, CalendarSourceError, type CalendarProvider } from '../../integrations/calendars/index.js';
 import type { AppContext } from '../context.js';
+import type { Job } from '../../platform/jobs/jobs.js';
 import { openSecret, SecretUnreadableError } from '../../platform/crypto/encryption.js';
 import { googleClientForSync } from './google-client.js';
 import { providerTimeZone, requireProvider } from '../availability/providers.js';
@@ -156,21 +157,14 @@ export async function syncDueCalendars(
 
 /**
  * Every CALENDAR_SYNC_SECONDS (checked at least every 30 s) each connection is
- * refreshed. The timer does not keep the process alive; stop() aborts fetches
- * in flight and resolves once the round has ended, before the database closes.
+ * refreshed. Stopping the jobs aborts fetches in flight and waits for the
+ * round, before the database closes.
  */
-export function startCalendarSync(ctx: AppContext, onError: ErrorSink): () => Promise<void> {
-  const controller = new AbortController();
-  let round: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (round) return;
-    round = syncDueCalendars(ctx, { signal: controller.signal, onError }).catch(onError).finally(() => { round = null; });
-  }, Math.min(ctx.config.calendarSyncSeconds, 30) * 1000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    controller.abort();
-    await round;
+export function calendarSyncJob(ctx: AppContext): Job {
+  return {
+    name: 'calendar-sync',
+    everyMs: Math.min(ctx.config.calendarSyncSeconds, 30) * 1000,
+    run: async (signal, report) => { await syncDueCalendars(ctx, { signal, onError: report }); },
   };
 }
 

@@ -4,6 +4,7 @@ import type { CalendarWriteOutcome } from '../../platform/metrics/app-metrics.js
 import { failureReason, syncConnection } from './calendar-sync.js';
 import { LEASE_MARGIN_MS, performWrite } from './calendar-writes.js';
 import type { AppContext } from '../context.js';
+import type { Job } from '../../platform/jobs/jobs.js';
 import { retryDelayMs } from '../webhooks/webhook-worker.js';
 
 /**
@@ -56,24 +57,11 @@ export async function runDueCalendarWrites(
   return claimed.length;
 }
 
-/** Polls every CALENDAR_WRITE_POLL_MS; unref'd; the returned stop() aborts writes in flight and waits for the round. */
-export function startCalendarWriteWorker(ctx: AppContext, onError: ErrorSink): () => Promise<void> {
-  const controller = new AbortController();
-  let running: Promise<void> | null = null;
-  const round = async () => {
-    // A full batch means more may be due: go on, a bounded number of times.
-    for (let i = 0; i < 10 && !controller.signal.aborted; i += 1) {
-      if ((await runDueCalendarWrites(ctx, { signal: controller.signal, onError })) < BATCH) break;
-    }
-  };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = round().catch(onError).finally(() => { running = null; });
-  }, ctx.config.calendarWritePollMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    controller.abort();
-    await running;
+/** Every CALENDAR_WRITE_POLL_MS; a full batch means more may be due, so the jobs loop goes on at once (bounded). */
+export function calendarWriteJob(ctx: AppContext): Job {
+  return {
+    name: 'calendar-writes',
+    everyMs: ctx.config.calendarWritePollMs,
+    run: async (signal, report) => (await runDueCalendarWrites(ctx, { signal, onError: report })) >= BATCH,
   };
 }

@@ -89,7 +89,7 @@ export async function connectCalendar(
     const timeZone = await providerTimeZone(ctx.db, owner);
     if (!google) outcome = { busy: await fetchBusyNow(ctx, source, config, timeZone, { timeoutMs: FIRST_SYNC_TIMEOUT_MS }) };
   } catch (error) {
-    if (error instanceof CalendarSourceError && error.kind === 'refused') throw invalidField('body/url', error.message);
+    if (error instanceof CalendarSourceError && error.kind === 'refused') throw invalidField('url', error.message);
     if (!(error instanceof CalendarSourceError)) onError?.(error);
     outcome = { failure: failureReason(error) };
   }
@@ -133,7 +133,7 @@ async function refuseForbiddenHosts(ctx: AppContext, input: ConnectCalendarInput
     try {
       await checkHost(parseSourceUrl(raw), { allowPrivateAddresses: ctx.config.calendarAllowPrivateUrls });
     } catch (error) {
-      throw invalidField(`body/${field}`, (error as Error).message);
+      throw invalidField(field, (error as Error).message);
     }
   }
 }

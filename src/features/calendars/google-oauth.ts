@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import { sealSecret } from '../../platform/crypto/encryption.js';
 import { requireGoogleClient, type GoogleClient } from './google-client.js';
 import { providerTimeZone, requireProvider } from '../availability/providers.js';
+import type { GoogleCallbackQuery } from '../../http/schemas/calendars.js';
 
 /**
  * Connecting a Google calendar is OAuth's authorization-code flow:
@@ -52,12 +53,6 @@ export async function startGoogleAuthorization(ctx: AppContext, google: GoogleCl
     state,
   })) url.searchParams.set(name, value);
   return url.href;
-}
-
-export interface GoogleCallbackQuery {
-  code?: string;
-  state?: string;
-  error?: string;
 }
 
 export interface GoogleCallbackResult {

@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pa
 import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { isSupportedLocalDate } from '../slots/time-range.js';
+import type { CreateClosureBody } from '../../http/schemas/closures.js';
 
 export interface ClosureView {
   id: string;
@@ -29,14 +30,14 @@ async function announce(tx: Queryable, providerIds: string[] | null): Promise<vo
 export async function createClosure(
   ctx: AppContext,
   caller: Principal,
-  input: { name: string; date: string; recurrence?: 'yearly'; providerIds?: string[] },
+  input: CreateClosureBody,
 ): Promise<ClosureView> {
-  if (!isValidLocalDate(input.date) || !isSupportedLocalDate(input.date)) throw invalidField('body/date', `"${input.date}" is not a real date YYYY-MM-DD`);
+  if (!isValidLocalDate(input.date) || !isSupportedLocalDate(input.date)) throw invalidField('date', `"${input.date}" is not a real date YYYY-MM-DD`);
   const providerIds = input.providerIds === undefined ? null : [...new Set(input.providerIds)];
   requireAccess(caller, { on: 'closure', action: 'manage', providerIds });
   const known = new Set(providerIds === null ? [] : await providersOfClosure(ctx.db, providerIds));
   for (const [i, id] of (providerIds ?? []).entries()) {
-    if (!known.has(id)) throw invalidField(`body/providerIds/${i}`, `no provider with id "${id}"`);
+    if (!known.has(id)) throw invalidField(`providerIds/${i}`, `no provider with id "${id}"`);
   }
   const created = await ctx.db.transaction(async (tx) => {
     const c = await insertClosure(tx, {

@@ -10,7 +10,7 @@ import {
   type HostRecord,
 } from '../../db/event-types-repo.js';
 import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
-import { AppError, invalidField } from '../../domain/errors.js';
+import { AppError, invalidField, invalidFields } from '../../domain/errors.js';
 import { validateEventTypeRules } from '../../domain/event-type-rules.js';
 import type { CreateEventTypeBody, EventType as EventTypeView, PatchEventTypeBody } from '../../http/schemas/event-types.js';
 import { newId } from '../../platform/crypto/secrets.js';
@@ -41,7 +41,7 @@ export async function readableEventType(q: Queryable, caller: Principal | null, 
 
 function hostsFrom(input: CreateEventTypeBody['hosts'] | undefined, caller: Principal): HostRecord[] {
   if (input === undefined) {
-    if (caller.role === 'admin') throw invalidField('body/hosts', 'is required when an administrator creates an event type');
+    if (caller.role === 'admin') throw invalidField('hosts', 'is required when an administrator creates an event type');
     return [{ providerId: caller.userId, priority: DEFAULT_PRIORITY, weight: DEFAULT_WEIGHT }];
   }
   return input.map((h) => ({ providerId: h.providerId, priority: h.priority ?? DEFAULT_PRIORITY, weight: h.weight ?? DEFAULT_WEIGHT }));
@@ -67,12 +67,11 @@ async function validateDraft(q: Queryable, draft: Draft): Promise<void> {
     questions: spec.questions as Parameters<typeof validateEventTypeRules>[0]['questions'] & object,
   });
   if (problems.length > 0) {
-    const errors = problems.map((p) => ({ path: `body/${p.path}`, message: p.message }));
-    throw new AppError('invalid_request', `${errors[0]!.path}: ${errors[0]!.message}`, errors);
+    throw invalidFields(problems);
   }
   for (const [i, host] of draft.hosts.entries()) {
     const user = await findUserById(q, host.providerId);
-    if (!user || user.role !== 'provider') throw invalidField(`body/hosts/${i}/providerId`, `no provider with id "${host.providerId}"`);
+    if (!user || user.role !== 'provider') throw invalidField(`hosts/${i}/providerId`, `no provider with id "${host.providerId}"`);
   }
 }
 

@@ -30,7 +30,7 @@ export async function createApiKey(
   input: { name?: string; expiresAt?: number },
 ): Promise<ApiKeyView & { apiKey: string }> {
   if (input.expiresAt !== undefined && input.expiresAt <= ctx.clock.now()) {
-    throw invalidField('body/expiresAt', 'must be in the future');
+    throw invalidField('expiresAt', 'must be in the future');
   }
   const key = await issueApiKeyWithinCap(ctx, caller.userId, {
     name: input.name ?? null,

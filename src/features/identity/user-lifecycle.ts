@@ -16,6 +16,7 @@ import { cancelBooking } from '../bookings/lifecycle.js';
 import type { AppContext, Principal } from '../context.js';
 import { requireTimeZone } from '../slots/time-range.js';
 import { toUserView, type UserView } from './users.js';
+import type { UpdateUserBody } from '../../http/schemas/users.js';
 
 /**
  * Changing and deleting users. Who may: the user itself and an admin; a
@@ -32,37 +33,29 @@ async function targetOf(ctx: AppContext, caller: Principal, id: string, action: 
   throw new AppError('not_found', `No user with id "${id}".`);
 }
 
-export interface UserPatch {
-  name?: string;
-  email?: string;
-  timeZone?: string;
-  password?: string;
-  currentPassword?: string;
-}
-
 /**
  * PATCH /users/{id}: name, email, time zone, password. A user changing its own
  * password sends the current one (an admin does not); the role never changes here.
  */
-export async function updateUser(ctx: AppContext, caller: Principal, id: string, patch: UserPatch): Promise<UserView> {
+export async function updateUser(ctx: AppContext, caller: Principal, id: string, patch: UpdateUserBody): Promise<UserView> {
   const user = await targetOf(ctx, caller, id, 'change');
   const changes: UserChanges = {};
   if (patch.name !== undefined) {
-    if (patch.name.trim() === '') throw invalidField('body/name', 'must not be blank');
+    if (patch.name.trim() === '') throw invalidField('name', 'must not be blank');
     changes.name = patch.name.trim();
   }
   if (patch.email !== undefined) changes.email = patch.email.trim();
-  if (patch.timeZone !== undefined) changes.timeZone = requireTimeZone('body/timeZone', patch.timeZone);
+  if (patch.timeZone !== undefined) changes.timeZone = requireTimeZone('timeZone', patch.timeZone);
   if (patch.currentPassword !== undefined && patch.password === undefined) {
-    throw invalidField('body/currentPassword', 'is only sent with a new password');
+    throw invalidField('currentPassword', 'is only sent with a new password');
   }
   if (patch.password !== undefined) {
     const weak = passwordProblem(patch.password);
-    if (weak !== null) throw invalidField('body/password', weak);
+    if (weak !== null) throw invalidField('password', weak);
     if (caller.role !== 'admin' && user.passwordHash !== null) {
-      if (patch.currentPassword === undefined) throw invalidField('body/currentPassword', 'is required to change the password');
+      if (patch.currentPassword === undefined) throw invalidField('currentPassword', 'is required to change the password');
       if (!(await verifyPassword(patch.currentPassword, user.passwordHash))) {
-        throw invalidField('body/currentPassword', 'is not the current password');
+        throw invalidField('currentPassword', 'is not the current password');
       }
     }
     changes.passwordHash = await hashPassword(patch.password);

@@ -8,6 +8,7 @@ import { requireTimeZone } from '../slots/time-range.js';
 import type { AppContext, Principal } from '../context.js';
 import { hashPassword, newId, verifyPassword } from '../../platform/crypto/secrets.js';
 import { formatInstant } from '../../domain/zoned-time.js';
+import type { ChangePasswordBody, CreateUserBody } from '../../http/schemas/users.js';
 
 export interface UserView {
   id: string;
@@ -35,37 +36,27 @@ export function toUserView(user: UserRecord, withPrivateFields = true): UserView
   };
 }
 
-export interface CreateUserInput {
-  name: string;
-  /** Required, except for resources (which have none). */
-  email?: string;
-  role: 'provider' | 'client';
-  kind?: 'person' | 'resource';
-  timeZone?: string;
-  password?: string;
-}
-
 /**
  * A resource is a provider that is not a person (a room, a machine): only an
  * administrator creates one, with no email, no password and no API key; the
  * administrator manages its schedule, time off and event types.
  */
-function checkKind(caller: Principal | null, input: CreateUserInput): { email: string | null; resource: boolean } {
+function checkKind(caller: Principal | null, input: CreateUserBody): { email: string | null; resource: boolean } {
   if (input.kind !== 'resource') {
-    if (input.email === undefined) throw invalidField('body/email', 'is required (only resources have none)');
+    if (input.email === undefined) throw invalidField('email', 'is required (only resources have none)');
     return { email: input.email.trim(), resource: false };
   }
   if (caller?.role !== 'admin') throw new AppError('forbidden', 'Only an administrator creates resources.');
-  if (input.role !== 'provider') throw invalidField('body/kind', 'resource is a kind of provider: role must be provider');
-  if (input.email !== undefined) throw invalidField('body/email', 'a resource has no email');
-  if (input.password !== undefined) throw invalidField('body/password', 'a resource has no password');
+  if (input.role !== 'provider') throw invalidField('kind', 'resource is a kind of provider: role must be provider');
+  if (input.email !== undefined) throw invalidField('email', 'a resource has no email');
+  if (input.password !== undefined) throw invalidField('password', 'a resource has no password');
   return { email: null, resource: true };
 }
 
 export async function createUser(
   ctx: AppContext,
   caller: Principal | null,
-  input: CreateUserInput,
+  input: CreateUserBody,
 ): Promise<{ user: UserView; apiKey: string | null }> {
   const { email, resource } = checkKind(caller, input);
   if (caller?.role !== 'admin') {
@@ -76,9 +67,9 @@ export async function createUser(
     }
     if (input.role !== 'client') throw new AppError('forbidden', 'Open sign-up creates clients only.');
   }
-  if (input.name.trim() === '') throw invalidField('body/name', 'must not be blank');
-  if (input.password !== undefined) requireGoodPassword('body/password', input.password);
-  const timeZone = requireTimeZone('body/timeZone', input.timeZone ?? 'UTC');
+  if (input.name.trim() === '') throw invalidField('name', 'must not be blank');
+  if (input.password !== undefined) requireGoodPassword('password', input.password);
+  const timeZone = requireTimeZone('timeZone', input.timeZone ?? 'UTC');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
     return await ctx.db.transaction(async (tx) => {
@@ -128,13 +119,13 @@ function requireGoodPassword(path: string, password: string): void {
 export async function changePassword(
   ctx: AppContext,
   caller: Principal,
-  input: { currentPassword?: string; newPassword: string },
+  input: ChangePasswordBody,
 ): Promise<void> {
-  requireGoodPassword('body/newPassword', input.newPassword);
+  requireGoodPassword('newPassword', input.newPassword);
   const user = await findUserById(ctx.db, caller.userId);
   if (!user) throw new AppError('unauthenticated', 'The key belongs to a user that no longer exists.');
   if (user.passwordHash !== null) {
-    if (input.currentPassword === undefined) throw invalidField('body/currentPassword', 'is required to change a password');
+    if (input.currentPassword === undefined) throw invalidField('currentPassword', 'is required to change a password');
     const current = input.currentPassword;
     const ok = await withLoginAttempt(ctx, user.email ?? user.id, () => verifyPassword(current, user.passwordHash));
     if (!ok) throw new AppError('unauthenticated', 'The current password is not right.');

@@ -1,6 +1,7 @@
 import { claimDueMails, mailQueueStats, recordMailAttempt, type ClaimedMail, type MailStatus } from '../../db/mail-outbox-repo.js';
 import type { MailOutcome } from '../../platform/metrics/app-metrics.js';
 import type { AppContext } from '../context.js';
+import type { Job } from '../../platform/jobs/jobs.js';
 import { retryDelayMs } from '../webhooks/webhook-worker.js';
 import { composeMail } from './compose.js';
 import type { OutgoingMail, SendOutcome } from './mailer.js';
@@ -67,24 +68,11 @@ export async function runDueMails(
   return claimed.length;
 }
 
-/** Polls every MAIL_POLL_MS; unref'd; the returned stop() aborts sends in flight and waits for the round. */
-export function startMailWorker(ctx: AppContext, onError: (error: unknown) => void, onGaveUp?: MailGaveUp): () => Promise<void> {
-  const controller = new AbortController();
-  let running: Promise<void> | null = null;
-  const round = async () => {
-    // A full batch means more may be due: go on, a bounded number of times.
-    for (let i = 0; i < 10 && !controller.signal.aborted; i += 1) {
-      if ((await runDueMails(ctx, controller.signal, onGaveUp)) < BATCH) break;
-    }
-  };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = round().catch(onError).finally(() => { running = null; });
-  }, ctx.config.mail?.pollMs ?? 1000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    controller.abort();
-    await running;
+/** Every MAIL_POLL_MS; a full batch means more may be due, so the jobs loop goes on at once (bounded). */
+export function mailJob(ctx: AppContext, onGaveUp?: MailGaveUp): Job {
+  return {
+    name: 'mail',
+    everyMs: ctx.config.mail?.pollMs ?? 1000,
+    run: async (signal) => (await runDueMails(ctx, signal, onGaveUp)) >= BATCH,
   };
 }

@@ -34,9 +34,9 @@ export async function renderEventTypeSlots(
   render: (view: EventTypeSlotsView) => RenderedSlots,
 ): Promise<RenderedSlots> {
   const type = await readableEventType(ctx.db, caller, query.eventTypeId);
-  const duration = durationOf(type, 'query/duration', query.duration);
-  const hostIds = query.providerId !== undefined ? [hostOf(type, 'query/providerId', query.providerId)] : type.hosts.map((h) => h.providerId);
-  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
+  const duration = durationOf(type, 'duration', query.duration);
+  const hostIds = query.providerId !== undefined ? [hostOf(type, 'providerId', query.providerId)] : type.hosts.map((h) => h.providerId);
+  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('timeZone', query.timeZone);
   const viewOf = (found: FoundStarts): EventTypeSlotsView => ({
     eventTypeId: type.id,
     duration,

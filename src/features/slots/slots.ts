@@ -43,8 +43,8 @@ export async function renderSlots(ctx: AppContext, query: SlotsQuery, render: (v
 
 /** v1: "provider X for N minutes", on the 15-minute grid, the server's minimum notice, no buffers. */
 function v1Source(ctx: AppContext, query: SlotsQuery): StartsSource {
-  const duration = checkDuration('query/duration', query.duration ?? DEFAULT_DURATION_MINUTES);
-  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('query/timeZone', query.timeZone);
+  const duration = checkDuration('duration', query.duration ?? DEFAULT_DURATION_MINUTES);
+  const outZone = query.timeZone === undefined ? undefined : requireTimeZone('timeZone', query.timeZone);
   return {
     duration,
     outZone,

@@ -15,14 +15,14 @@ export function parseRange(from: string, to: string, zone: string): Interval {
   const end = boundary('to', to, zone, 1);
   // Two dates: to is inclusive, so from=D+1&to=D is an empty range by instants, yet from is after to.
   const datesReversed = LOCAL_DATE.test(from) && LOCAL_DATE.test(to) && from > to;
-  if (start > end || datesReversed) throw invalidField('query/from', 'must not be after to');
+  if (start > end || datesReversed) throw invalidField('from', 'must not be after to');
   // Two local dates count local days (to inclusive), so a DST change inside does not add or take an hour.
   const bothDates = LOCAL_DATE.test(from) && LOCAL_DATE.test(to);
   const tooLong = bothDates
     ? Date.parse(`${addDays(to, 1)}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`) > MAX_RANGE_DAYS * DAY_MS
     : end - start > MAX_RANGE_DAYS * DAY_MS;
   if (tooLong) {
-    throw invalidField('query/to', `the range may span at most ${MAX_RANGE_DAYS} days`);
+    throw invalidField('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
   }
   return { start, end };
 }
@@ -51,15 +51,15 @@ export function isSupportedLocalDate(date: string): boolean {
 /** One end of a range: an instant, or a local date in `zone` plus `daysAfter` days (1 makes `to` inclusive). */
 export function boundary(name: string, value: string, zone: string, daysAfter: number): number {
   if (LOCAL_DATE.test(value)) {
-    if (!isValidLocalDate(value)) throw invalidField(`query/${name}`, `"${value}" is not a real date`);
-    if (!isSupportedLocalDate(value)) throw invalidField(`query/${name}`, SUPPORTED_RANGE_MESSAGE);
+    if (!isValidLocalDate(value)) throw invalidField(name, `"${value}" is not a real date`);
+    if (!isSupportedLocalDate(value)) throw invalidField(name, SUPPORTED_RANGE_MESSAGE);
     return localToInstant(zone, addDays(value, daysAfter), 0);
   }
   const ms = parseInstant(value);
   if (ms === null) {
-    throw invalidField(`query/${name}`, `"${value}" is neither an RFC 3339 instant with an offset nor a date YYYY-MM-DD`);
+    throw invalidField(name, `"${value}" is neither an RFC 3339 instant with an offset nor a date YYYY-MM-DD`);
   }
-  if (!isSupportedInstant(ms)) throw invalidField(`query/${name}`, SUPPORTED_RANGE_MESSAGE);
+  if (!isSupportedInstant(ms)) throw invalidField(name, SUPPORTED_RANGE_MESSAGE);
   return ms;
 }
 

@@ -7,6 +7,7 @@ import type { AppMetrics } from '../../platform/metrics/app-metrics.js';
 import { readWebhookSecret } from './webhooks.js';
 import { EndpointCircuits, type AttemptOutcome } from './endpoint-circuit.js';
 import { webhookHeaders } from './webhook-signing.js';
+import type { Job } from '../../platform/jobs/jobs.js';
 
 /** Attempts per delivery before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
@@ -90,7 +91,7 @@ export class WebhookDispatcher {
   ) {}
 
   /** Claims and starts what is due; returns how many it started. */
-  async poll(signal: AbortSignal): Promise<number> {
+  async poll(signal: AbortSignal, onError: (error: unknown) => void = this.onError): Promise<number> {
     const room = MAX_IN_FLIGHT - this.running.size;
     if (room <= 0 || signal.aborted) return 0;
     const full = [...this.inFlight].filter(([, n]) => n >= MAX_IN_FLIGHT_PER_ENDPOINT).map(([endpoint]) => endpoint);
@@ -109,7 +110,7 @@ export class WebhookDispatcher {
     if (extra.length > 0) await releaseDeliveries(this.deps.db, extra.map((d) => d.id));
     const started = claimed.filter((d) => !extra.includes(d));
     for (const d of started) {
-      const task: Promise<void> = this.attempt(d, signal).catch(this.onError).finally(() => {
+      const task: Promise<void> = this.attempt(d, signal).catch(onError).finally(() => {
         this.running.delete(task);
         this.finished(d.endpoint);
         // Room again for this endpoint: look for its next delivery now rather than at the next poll.
@@ -152,31 +153,19 @@ export async function deliverDueWebhooks(deps: WorkerDeps, signal: AbortSignal =
   return started;
 }
 
-/** Polls every WEBHOOK_POLL_MS without waiting for the deliveries it started; unref'd; stop() waits for them. */
-export function startWebhookWorker(deps: WorkerDeps, everyMs: number, onError: (error: unknown) => void): () => Promise<void> {
-  const controller = new AbortController();
-  let polling: Promise<void> | null = null;
-  let again = false;
-  const poll = () => {
-    if (polling) {
-      again = true; // a delivery finished during this poll: poll once more after it
-      return;
-    }
-    polling = dispatcher.poll(controller.signal).then(() => {}, onError).finally(() => {
-      polling = null;
-      if (again && !controller.signal.aborted) {
-        again = false;
-        poll();
-      }
-    });
-  };
-  const dispatcher = new WebhookDispatcher(deps, onError, poll);
-  const timer = setInterval(poll, everyMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    controller.abort();
-    await polling;
-    await dispatcher.drain();
+export const WEBHOOK_JOB = 'webhooks';
+
+/**
+ * Polls every WEBHOOK_POLL_MS without waiting for the deliveries it started;
+ * `onRoom` (the jobs loop's nudge) asks for a poll when one finishes, and
+ * stopping the jobs waits for the deliveries (settle).
+ */
+export function webhookJob(deps: WorkerDeps, everyMs: number, onRoom: () => void): Job {
+  const dispatcher = new WebhookDispatcher(deps, () => {}, onRoom);
+  return {
+    name: WEBHOOK_JOB,
+    everyMs,
+    run: async (signal, report) => { await dispatcher.poll(signal, report); },
+    settle: () => dispatcher.drain(),
   };
 }

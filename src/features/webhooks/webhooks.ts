@@ -19,6 +19,7 @@ import { openSecret, sealSecret } from '../../platform/crypto/encryption.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { newWebhookSecret } from './webhook-signing.js';
+import type { CreateWebhookBody } from '../../http/schemas/webhooks.js';
 
 export interface WebhookView {
   id: string;
@@ -79,14 +80,14 @@ async function checkTargetUrl(raw: string, allowPrivate: boolean): Promise<strin
   try {
     url = new URL(raw.trim());
   } catch {
-    throw invalidField('body/url', 'is not a valid URL');
+    throw invalidField('url', 'is not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('body/url', 'must be an http or https URL');
-  if (url.username !== '' || url.password !== '') throw invalidField('body/url', 'must not carry a user name or password');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('url', 'must be an http or https URL');
+  if (url.username !== '' || url.password !== '') throw invalidField('url', 'must not carry a user name or password');
   try {
     await checkHost(url, { allowPrivateAddresses: allowPrivate });
   } catch (error) {
-    throw invalidField('body/url', (error as Error).message);
+    throw invalidField('url', (error as Error).message);
   }
   return url.href;
 }
@@ -94,13 +95,13 @@ async function checkTargetUrl(raw: string, allowPrivate: boolean): Promise<strin
 export async function createWebhook(
   ctx: AppContext,
   caller: Principal,
-  input: { url: string; events: string[]; description?: string },
+  input: CreateWebhookBody,
 ): Promise<WebhookView & { secret: string }> {
   const known = new Set<string>(EVENT_TYPES);
   input.events.forEach((e, i) => {
-    if (!known.has(e)) throw invalidField(`body/events/${i}`, `unknown event "${e}"; one of ${EVENT_TYPES.join(', ')}`);
+    if (!known.has(e)) throw invalidField(`events/${i}`, `unknown event "${e}"; one of ${EVENT_TYPES.join(', ')}`);
   });
-  if (input.events.length === 0) throw invalidField('body/events', 'must name at least one event');
+  if (input.events.length === 0) throw invalidField('events', 'must name at least one event');
   const url = await checkTargetUrl(input.url, ctx.config.webhookAllowPrivateUrls);
   const id = newId('wh');
   const secret = newWebhookSecret();

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ClockTime, Id, Instant, LocalDate, named, PageQuery, TimeZone } from './common.js';
 
 export const Weekday = named('Weekday', Type.Union([
@@ -20,6 +20,7 @@ export const ScheduleBody = named('ScheduleRequest', Type.Object(
   { timeZone: TimeZone, weekly: Type.Array(WeeklyWindow, { maxItems: 200 }) },
   { additionalProperties: false, examples: [{ timeZone: 'Europe/Berlin', weekly: [{ day: 'monday', start: '09:00', end: '17:00' }, { day: 'friday', start: '22:00', end: '02:00' }] }] },
 ));
+export type ScheduleBody = Static<typeof ScheduleBody>;
 
 export const Schedule = named('Schedule', Type.Object({
   providerId: Id,
@@ -44,6 +45,7 @@ export const OverrideBody = named('OverrideRequest', Type.Object(
   { windows: Type.Array(ClockWindow, { maxItems: 50 }), timeZone: Type.Optional(TimeZone) },
   { additionalProperties: false, examples: [{ windows: [{ start: '10:00', end: '12:00' }] }] },
 ));
+export type OverrideBody = Static<typeof OverrideBody>;
 
 export const Override = named('Override', Type.Object({ date: LocalDate, timeZone: TimeZone, windows: Type.Array(ClockWindow) }), 'The hours of one local date, replacing the weekly ones');
 
@@ -59,6 +61,7 @@ export const RangeQuery = Type.Object({
   to: Type.String({ description: 'Instant, or local date YYYY-MM-DD (inclusive)', examples: ['2027-03-07'] }),
   timeZone: Type.Optional(TimeZone),
 });
+export type RangeQuery = Static<typeof RangeQuery>;
 
 export const EffectiveAvailability = named('EffectiveAvailability', Type.Object({
   providerId: Id,
@@ -70,6 +73,7 @@ export const ScheduleZoneBody = named('ScheduleTimeZoneRequest', Type.Object(
   { timeZone: TimeZone },
   { additionalProperties: false, examples: [{ timeZone: 'America/New_York' }], description: 'Only the zone changes: the weekly wall-clock hours are kept' },
 ));
+export type ScheduleZoneBody = Static<typeof ScheduleZoneBody>;
 
 export const ItemListQuery = Type.Object({
   from: Type.Optional(Type.String({ description: 'Instant, or local date YYYY-MM-DD in the provider\'s zone: items ending after it', examples: ['2027-03-01'] })),

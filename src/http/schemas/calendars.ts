@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Id, Instant, named } from './common.js';
 
 /** Connected calendars: one body shape per kind; the response never carries a URL, username or password. */
@@ -74,6 +74,7 @@ export const GoogleCallbackQuery = Type.Object({
   state: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   error: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
 }, { additionalProperties: true });
+export type GoogleCallbackQuery = Static<typeof GoogleCallbackQuery>;
 
 export const GoogleCallbackResult = named('GoogleCallbackResult', Type.Object({
   connected: Type.Boolean({ description: 'The tokens are stored (the first read may still have failed: see calendar.status)' }),

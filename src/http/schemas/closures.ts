@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Id, LocalDate, named, PageQuery } from './common.js';
 
 export const CreateClosureBody = named('CreateClosureRequest', Type.Object(
@@ -10,6 +10,7 @@ export const CreateClosureBody = named('CreateClosureRequest', Type.Object(
   },
   { additionalProperties: false, examples: [{ name: 'New Year\'s Day', date: '2027-01-01', recurrence: 'yearly' }] },
 ));
+export type CreateClosureBody = Static<typeof CreateClosureBody>;
 
 export const Closure = named('Closure', Type.Object({
   id: Id,

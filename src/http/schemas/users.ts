@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Id, Instant, named, TimeZone } from './common.js';
 
 export const Role = named('Role', Type.Union([Type.Literal('admin'), Type.Literal('provider'), Type.Literal('client')]));
@@ -27,6 +27,7 @@ export const CreateUserBody = named('CreateUserRequest', Type.Object(
   },
   { additionalProperties: false, examples: [{ name: 'Dr. Ada Lovelace', email: 'ada@example.com', role: 'provider', timeZone: 'Europe/London', password: 'a long passphrase' }] },
 ));
+export type CreateUserBody = Static<typeof CreateUserBody>;
 
 export const CreatedUser = named('CreatedUser', Type.Object({
   user: User,
@@ -45,6 +46,7 @@ export const ChangePasswordBody = named('ChangePasswordRequest', Type.Object(
   },
   { additionalProperties: false, examples: [{ currentPassword: 'correct horse battery', newPassword: 'a much longer passphrase' }] },
 ));
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
 
 export const LoginResult = named('LoginResult', Type.Object({ apiKey: Type.String(), expiresAt: Instant }), 'A new API key for the user');
 
@@ -75,3 +77,4 @@ export const UpdateUserBody = named('UpdateUserRequest', Type.Object(
   },
   { additionalProperties: false, examples: [{ name: 'Ada King', timeZone: 'Europe/Paris' }], description: 'Only the fields sent change; the role never does' },
 ));
+export type UpdateUserBody = Static<typeof UpdateUserBody>;

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { EVENT_TYPES } from '../../db/events-repo.js';
 import { Id, Instant, named } from './common.js';
 
@@ -13,6 +13,7 @@ export const CreateWebhookBody = named('CreateWebhookRequest', Type.Object(
   },
   { additionalProperties: false, examples: [{ url: 'https://example.com/hooks/booking', events: ['booking.confirmed', 'booking.cancelled'], description: 'Front desk' }] },
 ));
+export type CreateWebhookBody = Static<typeof CreateWebhookBody>;
 
 export const Webhook = named('Webhook', Type.Object({
   id: Id,
