@@ -73,23 +73,30 @@ export async function lockProviderAndClear(tx: Queryable, providerId: string, bl
 export async function insertHoldUnderLocks(
   ctx: AppContext,
   caller: Principal,
-  hold: Omit<NewHold, 'id' | 'ttlSeconds'>,
+  hold: Omit<NewHold, 'id' | 'ttlSeconds'> & { id?: string },
   checkUnderLock?: (tx: Queryable) => Promise<void>,
-  options: { horizonDays?: number } = {},
+  options: { horizonDays?: number; guestLocks?: (tx: Queryable) => Promise<void> } = {},
 ): Promise<BookingRecord> {
   let released = 0;
   try {
     const booking = await ctx.db.transaction(async (tx) => {
-      // Holds of one client take turns, so the cap is counted by one at a time; this lock comes before the provider's.
-      await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [hold.clientId]);
-      await ensureRoomForAnotherHold(tx, ctx, caller, hold.clientId);
-      await enforceBookingCaps(tx, ctx, caller, {
-        clientId: hold.clientId, providerId: hold.providerId, start: hold.start,
-        ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
-      });
+      if (hold.clientId !== null) {
+        // Holds of one client take turns, so the cap is counted by one at a time; this lock comes before the provider's.
+        await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [hold.clientId]);
+        await ensureRoomForAnotherHold(tx, ctx, caller, hold.clientId);
+        await enforceBookingCaps(tx, ctx, caller, {
+          clientId: hold.clientId, providerId: hold.providerId, start: hold.start,
+          ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
+        });
+      } else if (options.guestLocks) {
+        // A guest (no account): its address's and email's locks and hold caps, in the client lock's place (guest-hold.ts).
+        await options.guestLocks(tx);
+      } else {
+        throw new Error('a hold needs a client or guestLocks');
+      }
       released = await lockProviderAndClear(tx, hold.providerId, { start: hold.blockedStart, end: hold.blockedEnd });
       if (checkUnderLock) await checkUnderLock(tx);
-      const held = await insertHold(tx, { ...hold, id: newId('bkg'), ttlSeconds: ctx.config.holdTtlSeconds });
+      const held = await insertHold(tx, { id: newId('bkg'), ...hold, ttlSeconds: ctx.config.holdTtlSeconds });
       await recordBookingEvent(tx, 'booking.held', held);
       await bumpAvailabilityVersion(tx, hold.providerId);
       return held;
