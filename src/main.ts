@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createServer } from './server.js';
+import { DEMO_SLUG, seedDemo } from './features/demo/seed.js';
+import { findEventTypeBySlug } from './db/event-types-repo.js';
 
 async function main(): Promise<void> {
   let config;
@@ -13,10 +15,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const server = await createServer(config);
+  // A fresh database (no provider, no event type ever) gets the demo's provider and public type.
+  await seedDemo(server.ctx, { onlyIfEmpty: true });
   await server.app.listen({ port: config.port, host: config.host });
   server.app.log.info(
     `booking engine on ${config.databaseUrl ? 'PostgreSQL' : `embedded database (${config.dataDir})`}; docs at http://${config.host}:${config.port}/docs`,
   );
+  if (await findEventTypeBySlug(server.ctx.db, DEMO_SLUG)) {
+    server.app.log.info(`booking page of the demo: ${config.publicBaseUrl}/book/${DEMO_SLUG}`);
+  }
   // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit.
   let closing = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -5,7 +5,10 @@ import type { Queryable } from './database.js';
 export interface BookingRecord {
   id: string;
   providerId: string;
-  clientId: string;
+  /** null for a guest's booking (public booking without an account): see `guest`. */
+  clientId: string | null;
+  /** Who booked without an account; null for a client's booking. */
+  guest: Guest | null;
   eventTypeId: string | null;
   start: number;
   end: number;
@@ -39,6 +42,12 @@ export interface BookingRecord {
   cancellationNotice: number;
 }
 
+export interface Guest {
+  name: string;
+  email: string;
+  timeZone: string | null;
+}
+
 // The lazy expiry, by the database clock, in every read: one truth for all processes.
 // A hold lapses at expires_at; a request awaiting approval lapses when it would have started.
 const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired'
@@ -46,7 +55,7 @@ const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN
 const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
   ${EFFECTIVE_STATUS} AS status, expires_at, notes, cancel_reason, created_at, confirmed_at, cancelled_at,
   cancelled_by, answers, decided_at, decline_reason, rescheduled_at, previous_start, previous_end, reschedule_reason, sequence,
-  host_ids, occurrence, requires_confirmation, cancellation_notice`;
+  host_ids, occurrence, requires_confirmation, cancellation_notice, guest_name, guest_email, guest_time_zone`;
 /** Held-and-unexpired, pending-and-not-started, or confirmed: the rows that occupy time. `alias` qualifies the columns. */
 export function liveCondition(alias?: string): string {
   const c = alias ? `${alias}.` : '';
@@ -58,7 +67,7 @@ const LIVE = liveCondition();
 interface BookingRow {
   id: string;
   provider_id: string;
-  client_id: string;
+  client_id: string | null;
   event_type_id: string | null;
   start_at: Date;
   end_at: Date;
@@ -84,6 +93,9 @@ interface BookingRow {
   occurrence: string;
   requires_confirmation: boolean;
   cancellation_notice: number;
+  guest_name: string | null;
+  guest_email: string | null;
+  guest_time_zone: string | null;
 }
 
 function toRecord(r: BookingRow): BookingRecord {
@@ -91,6 +103,7 @@ function toRecord(r: BookingRow): BookingRecord {
     id: r.id,
     providerId: r.provider_id,
     clientId: r.client_id,
+    guest: r.guest_email !== null ? { name: r.guest_name ?? '', email: r.guest_email, timeZone: r.guest_time_zone } : null,
     eventTypeId: r.event_type_id,
     start: r.start_at.getTime(),
     end: r.end_at.getTime(),
@@ -174,20 +187,24 @@ export type NewHold = Pick<
   /** The type's rules at booking time (default false, 0). */
   requiresConfirmation?: boolean;
   cancellationNotice?: number;
+  /** A guest's booking (clientId null): who, and the SHA-256 of the address it came from. */
+  guest?: Guest & { addressHash: string };
 };
 
 export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecord> {
   const { rows } = await q.query<BookingRow>(
     `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
-                           status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice)
+                           status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice,
+                           guest_name, guest_email, guest_time_zone, guest_address)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11,
-             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15)
+             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19)
      RETURNING ${COLUMNS}`,
     [
       b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
       new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
       b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
       b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
+      b.guest?.name ?? null, b.guest?.email ?? null, b.guest?.timeZone ?? null, b.guest?.addressHash ?? null,
     ],
   );
   return toRecord(rows[0]!);

@@ -131,11 +131,11 @@ export async function claimDueWrites(q: Queryable, limit: number, leaseMs: numbe
        RETURNING w.booking_id, w.connection_id, w.action, w.version, w.attempts
      )
      SELECT l.booking_id, l.connection_id, l.action, l.version, l.attempts, c.type, c.config_ciphertext,
-            b.start_at, b.end_at, u.name AS client_name
+            b.start_at, b.end_at, coalesce(u.name, b.guest_name) AS client_name
        FROM leased l
        JOIN calendar_connections c ON c.id = l.connection_id
        JOIN bookings b ON b.id = l.booking_id
-       JOIN users u ON u.id = b.client_id`,
+       LEFT JOIN users u ON u.id = b.client_id`,
     [limit, leaseMs],
   );
   return rows.map((r) => ({

@@ -157,3 +157,14 @@ export async function listEventTypes(q: Queryable, f: EventTypeFilter): Promise<
   );
   return rows.map(toRecord);
 }
+
+/** Of these providers, those that host a public (not deleted) event type: what a stream without a key may follow. */
+export async function hostsOfPublicTypes(q: Queryable, providerIds: readonly string[]): Promise<Set<string>> {
+  if (providerIds.length === 0) return new Set();
+  const { rows } = await q.query<{ provider_id: string }>(
+    `SELECT DISTINCT h.provider_id FROM event_type_hosts h JOIN event_types t ON t.id = h.event_type_id
+      WHERE t.public AND t.deleted_at IS NULL AND h.provider_id = ANY($1::text[])`,
+    [[...providerIds]],
+  );
+  return new Set(rows.map((r) => r.provider_id));
+}

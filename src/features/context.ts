@@ -31,10 +31,16 @@ export interface AppContext {
   mailer?: Mailer;
 }
 
-/** Who is calling: resolved from the API key once per request. */
+/**
+ * Who is calling: resolved from the API key once per request, or, on the few
+ * routes that take one, from a guest's manage token (role 'guest': no user,
+ * `userId` is `guest:<bookingId>`, and the token opens that booking only).
+ */
 export interface Principal {
   userId: string;
-  role: Role;
+  role: Role | 'guest';
   /** null for the ADMIN_API_KEY from the environment, which is no stored key. */
   keyId: string | null;
+  /** A guest's one booking. */
+  bookingId?: string;
 }

@@ -154,6 +154,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <apiKey>' },
           apiKeyQuery: { type: 'apiKey', in: 'query', name: 'apiKey' },
+          manageToken: { type: 'apiKey', in: 'query', name: 'token', description: 'A guest\'s manage token (bmt_…), also as Authorization: Bearer: opens its one booking' },
         },
       },
     },

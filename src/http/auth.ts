@@ -3,6 +3,7 @@ import { authenticate } from '../features/identity/auth.js';
 import type { AppContext, Principal } from '../features/context.js';
 import { AppError } from '../domain/errors.js';
 import type { RequestLimiter } from './rate-limit.js';
+import { guestPrincipal, isManageToken } from '../features/bookings/manage-tokens.js';
 
 /** `required` (the default under /v1), `optional` (the route decides), or `none`. */
 export type AuthMode = 'required' | 'optional' | 'none';
@@ -13,6 +14,12 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     auth?: AuthMode;
+    /**
+     * The route also takes a guest's manage token (as `?token=` or a Bearer
+     * header): GET /v1/bookings/{id} and POST …/confirm, …/cancel, …/reschedule
+     * only. Anywhere else a manage token is an unknown key (401).
+     */
+    manageToken?: boolean;
   }
 }
 
@@ -28,6 +35,14 @@ export function apiKeyOf(request: FastifyRequest): string | undefined {
   return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined;
 }
 
+/** `?token=` of the routes that take a manage token. */
+function manageTokenOf(request: FastifyRequest): string | undefined {
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || token === '') throw new AppError('unauthenticated', 'The token parameter must be one manage token.');
+  return token;
+}
+
 /**
  * Who is calling, then the rate limit for that caller (http/rate-limit.ts),
  * then the refusal of a bad key: a refused key is charged to the client's
@@ -41,8 +56,12 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext, limit: Reque
     let refusal: unknown = null;
     if (mode !== 'none') {
       try {
-        const secret = apiKeyOf(request);
-        if (secret !== undefined || mode === 'required') request.principal = await authenticate(ctx, secret);
+        const secret = apiKeyOf(request) ?? (request.routeOptions.config.manageToken ? manageTokenOf(request) : undefined);
+        if (secret !== undefined && request.routeOptions.config.manageToken && isManageToken(secret)) {
+          request.principal = await guestPrincipal(ctx.db, secret);
+        } else if (secret !== undefined || mode === 'required') {
+          request.principal = await authenticate(ctx, secret);
+        }
       } catch (error) {
         refusal = error;
       }

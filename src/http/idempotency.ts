@@ -89,6 +89,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     idempotencyClaim?: Claim;
   }
+  interface FastifyContextConfig {
+    /** Requests without a key are idempotent too, per client address (POST /v1/bookings by a guest). */
+    anonymousIdempotency?: boolean;
+  }
 }
 
 /**
@@ -101,12 +105,14 @@ export function registerIdempotency(app: FastifyInstance, db: Database): void {
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST') return;
     const header = request.headers['idempotency-key'];
-    if (header === undefined || !request.principal) return;
+    if (header === undefined) return;
+    // Without a key (a guest booking a public type) the caller is its address.
+    const callerId = request.principal?.userId ?? (request.routeOptions.config.anonymousIdempotency ? `address:${request.ip}` : null);
+    if (callerId === null) return;
     const key = Array.isArray(header) ? header[0] ?? '' : header;
     if (key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
       throw invalidField('headers/idempotency-key', 'must be 1-255 visible ASCII characters');
     }
-    const callerId = request.principal.userId;
     const hash = requestHash(request);
     if (await claimIdempotencyKey(db, callerId, key, hash)) {
       request.idempotencyClaim = { callerId, key };

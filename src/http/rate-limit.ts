@@ -35,7 +35,8 @@ function isUnlimited(request: FastifyRequest): boolean {
  * each get a fresh one.
  */
 export async function rateLimitKey(request: FastifyRequest): Promise<string> {
-  if (request.principal) return `user:${request.principal.userId}`;
+  // A guest's manage token is paid from its address: booking again must not mint a fresh bucket.
+  if (request.principal && request.principal.role !== 'guest') return `user:${request.principal.userId}`;
   const subject = await request.routeOptions.config.rateLimitSubject?.(request);
   return subject ?? `ip:${request.ip}`;
 }

@@ -30,10 +30,20 @@ describe('GET /v1/stream (live availability)', () => {
     await server?.close();
   });
 
-  it('refuses the upgrade with 401 without a key or with an unknown one', async () => {
-    expect(await upgradeStatus(`${base}/v1/stream`)).toBe(401);
+  it('refuses the upgrade with 401 with an unknown key (without one it opens, for booking pages: see below)', async () => {
     expect(await upgradeStatus(`${base}/v1/stream?apiKey=not-a-key`)).toBe(401);
     expect(await upgradeStatus(`${base}/v1/stream`, { authorization: 'Bearer not-a-key' })).toBe(401);
+  });
+
+  it('without a key: only hosts of public event types may be followed', async () => {
+    const host = await createUser(server, 'provider');
+    const hidden = await createUser(server, 'provider');
+    const made = await host.call('POST', '/v1/event-types', { slug: `stream-public-${Date.now()}`, title: 'Open', durations: [30], public: true });
+    expect(made.statusCode, made.body).toBe(201);
+    const anon = await open('/v1/stream');
+    anon.send({ type: 'subscribe', providerIds: [host.id, hidden.id] });
+    expect((await anon.next((m) => m.type === 'error')).message).toContain(hidden.id);
+    expect(await anon.next((m) => m.type === 'subscribed')).toEqual({ type: 'subscribed', providerIds: [host.id] });
   });
 
   it('subscribes (by ?apiKey= and by Bearer header) and subscriptions add up', async () => {

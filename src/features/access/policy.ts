@@ -14,7 +14,8 @@ import type { Principal } from '../context.js';
 export type Permission =
   /** Manage a provider's availability, calendars, feed and single-host event types. */
   | { on: 'provider'; action: 'manage'; providerId: string }
-  | { on: 'booking'; action: BookingAction; clientId: string | null; hostIds: readonly string[] }
+  /** `id` is needed for a guest, whose manage token opens one booking by id (without it a guest sees nothing). */
+  | { on: 'booking'; action: BookingAction; id?: string; clientId: string | null; hostIds: readonly string[] }
   /** Change or delete an event type: an admin, or its only host. */
   | { on: 'eventType'; action: 'manage'; hostIds: readonly string[] }
   /** Closures: an admin for any providers; a provider only for exactly itself. */
@@ -26,10 +27,18 @@ export type Permission =
 
 export type BookingAction = 'read' | 'confirm' | 'cancel' | 'reschedule' | 'decide' | 'seeSyncError';
 
-/** How the caller stands to a booking: decides what it may do with it. */
-export type BookingRelation = 'admin' | 'client' | 'host' | null;
+/**
+ * How the caller stands to a booking: decides what it may do with it.
+ * 'guest': the caller holds the manage token of exactly this booking (a
+ * booking made without an account); it acts as the booking's client.
+ */
+export type BookingRelation = 'admin' | 'client' | 'host' | 'guest' | null;
 
-export function bookingRelation(caller: Principal, booking: { clientId: string | null; hostIds: readonly string[] }): BookingRelation {
+export function bookingRelation(
+  caller: Principal,
+  booking: { id?: string; clientId: string | null; hostIds: readonly string[] },
+): BookingRelation {
+  if (caller.role === 'guest') return caller.bookingId !== undefined && caller.bookingId === booking.id ? 'guest' : null;
   if (caller.role === 'admin') return 'admin';
   if (booking.hostIds.includes(caller.userId)) return 'host';
   if (booking.clientId !== null && caller.userId === booking.clientId) return 'client';
@@ -37,10 +46,10 @@ export function bookingRelation(caller: Principal, booking: { clientId: string |
 }
 
 const BOOKING_RULES: Record<BookingAction, readonly Exclude<BookingRelation, null>[]> = {
-  read: ['admin', 'client', 'host'],
-  confirm: ['admin', 'client'],
-  cancel: ['admin', 'client', 'host'],
-  reschedule: ['admin', 'client', 'host'],
+  read: ['admin', 'client', 'host', 'guest'],
+  confirm: ['admin', 'client', 'guest'],
+  cancel: ['admin', 'client', 'host', 'guest'],
+  reschedule: ['admin', 'client', 'host', 'guest'],
   decide: ['admin', 'host'],
   seeSyncError: ['admin', 'host'],
 };
@@ -51,9 +60,16 @@ const WHY_NOT: Partial<Record<BookingAction, string>> = {
   seeSyncError: 'Only hosts see calendar errors.',
 };
 
+/** The side a relation changes a booking as (cancellation notice, cancelledBy): a guest is the booking's client. */
+export function actorOf(relation: Exclude<BookingRelation, null>): 'admin' | 'client' | 'host' {
+  return relation === 'guest' ? 'client' : relation;
+}
+
 type Verdict = 'allowed' | 'hidden' | 'forbidden';
 
 function judge(caller: Principal, p: Permission): Verdict {
+  // A manage token opens its one booking and nothing else (not even reading another resource).
+  if (caller.role === 'guest' && p.on !== 'booking') return 'hidden';
   if (caller.role === 'admin') return 'allowed';
   switch (p.on) {
     case 'provider':

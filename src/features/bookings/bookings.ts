@@ -76,7 +76,7 @@ export async function checkV1Slot(ctx: AppContext, providerId: string, slot: Int
 export async function getBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {
   const b = await findBooking(ctx.db, id);
   if (!b) throw new AppError('not_found', `No booking with id "${id}".`);
-  requireAccess(caller, { on: 'booking', action: 'read', clientId: b.clientId, hostIds: hostsOf(b) }, id);
+  requireAccess(caller, { on: 'booking', action: 'read', id: b.id, clientId: b.clientId, hostIds: hostsOf(b) }, id);
   return viewOf(ctx.db, caller, b);
 }
 

@@ -82,6 +82,8 @@ export interface HoldOptions {
   assign?: (tx: Queryable) => Promise<Assignment>;
   /** Rules that count other bookings (limits, seats), run under every host's lock. */
   checkUnderLock?: (tx: Queryable, assigned: Assignment) => Promise<void>;
+  /** A guest's hold (no client): its address's and email's locks and caps, in the client lock's place. */
+  guestLocks?: (tx: Queryable) => Promise<void>;
 }
 
 /**
@@ -96,26 +98,36 @@ export interface HoldOptions {
 export async function insertHoldUnderLocks(
   ctx: AppContext,
   caller: Principal,
-  hold: Omit<NewHold, 'id' | 'ttlSeconds' | 'providerId' | 'hostIds'> & { providerId: string | null },
+  hold: Omit<NewHold, 'id' | 'ttlSeconds' | 'providerId' | 'hostIds'> & { providerId: string | null; id?: string },
   options: HoldOptions = {},
 ): Promise<BookingRecord> {
   let released = 0;
   try {
     const booking = await ctx.db.transaction(async (tx) => {
-      // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
-      await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [hold.clientId]);
-      await ensureRoomForAnotherHold(tx, ctx, caller, hold.clientId);
+      const clientId = hold.clientId;
+      if (clientId !== null) {
+        // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
+        await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [clientId]);
+        await ensureRoomForAnotherHold(tx, ctx, caller, clientId);
+      } else if (options.guestLocks) {
+        // A guest (no account): its address's and email's locks and hold caps, in the client lock's place (guest-hold.ts).
+        await options.guestLocks(tx);
+      } else {
+        throw new Error('a hold needs a client or guestLocks');
+      }
       const assigned = options.assign ? await options.assign(tx) : { providerId: hold.providerId!, hostIds: [hold.providerId!] };
-      await enforceBookingCaps(tx, ctx, caller, {
-        clientId: hold.clientId, providerId: assigned.providerId, start: hold.start,
-        ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
-      });
+      if (clientId !== null) {
+        await enforceBookingCaps(tx, ctx, caller, {
+          clientId, providerId: assigned.providerId, start: hold.start,
+          ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
+        });
+      }
       for (const hostId of [...assigned.hostIds].sort()) {
         released += await lockProviderAndClear(tx, hostId, { start: hold.blockedStart, end: hold.blockedEnd });
       }
       if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
       const held = await insertHold(tx, {
-        ...hold, providerId: assigned.providerId, hostIds: assigned.hostIds, id: newId('bkg'), ttlSeconds: ctx.config.holdTtlSeconds,
+        id: newId('bkg'), ...hold, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
       });
       await recordBookingEvent(tx, 'booking.held', held);
       for (const hostId of assigned.hostIds) await bumpAvailabilityVersion(tx, hostId);

@@ -3,7 +3,7 @@ import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import { acceptTransition, cancelTransition, confirmTransition, declineTransition } from '../../domain/booking-state.js';
 import { ensureChangeAllowed } from '../../domain/change-rules.js';
 import { AppError } from '../../domain/errors.js';
-import { bookingRelation, requireAccess, type BookingAction } from '../access/policy.js';
+import { actorOf, bookingRelation, requireAccess, type BookingAction } from '../access/policy.js';
 import {
   recordCancelWrite,
   recordConfirmWrite,
@@ -18,7 +18,7 @@ import { hostsOf, viewOf, type BookingView } from './views.js';
 /** The booking, if the caller may do `action` with it (404 when it may not even see it, else 403). */
 export function allowed(caller: Principal, id: string, b: BookingRecord | null, action: BookingAction): BookingRecord {
   if (!b) throw new AppError('not_found', `No booking with id "${id}".`);
-  requireAccess(caller, { on: 'booking', action, clientId: b.clientId, hostIds: hostsOf(b) }, id);
+  requireAccess(caller, { on: 'booking', action, id: b.id, clientId: b.clientId, hostIds: hostsOf(b) }, id);
   return b;
 }
 
@@ -105,7 +105,7 @@ export async function cancelBooking(ctx: AppContext, caller: Principal, id: stri
     const b = allowed(caller, id, await findBooking(tx, id, { forUpdate: true }), 'cancel');
     const transition = cancelTransition(b.status);
     if (transition === 'unchanged') return viewOf(tx, caller, b);
-    const relation = bookingRelation(caller, { clientId: b.clientId, hostIds: hostsOf(b) })!;
+    const relation = actorOf(bookingRelation(caller, { id: b.id, clientId: b.clientId, hostIds: hostsOf(b) })!);
     ensureChangeAllowed('cancel', relation, ctx.clock.now(), b.start, b.cancellationNotice);
     const cancelled = await markCancelled(tx, id, reason, relation);
     await recordBookingEvent(tx, 'booking.cancelled', cancelled, ctx.notifier);

@@ -6,7 +6,7 @@ import { rescheduleAllowed, type BookingStatus } from '../../domain/booking-stat
 import { ensureChangeAllowed } from '../../domain/change-rules.js';
 import { AppError } from '../../domain/errors.js';
 import type { Interval } from '../../domain/intervals.js';
-import { bookingRelation, type BookingRelation } from '../access/policy.js';
+import { actorOf, bookingRelation } from '../access/policy.js';
 import { recordCancelWrite, recordConfirmWrite } from '../calendars/calendar-writes.js';
 import type { AppContext, Principal } from '../context.js';
 import { durationOf } from '../event-types/slot-rules.js';
@@ -35,7 +35,7 @@ export async function rescheduleBooking(
 ): Promise<BookingView> {
   const before = allowed(caller, id, await findBooking(ctx.db, id), 'reschedule');
   rescheduleAllowed(before.status);
-  const relation = bookingRelation(caller, { clientId: before.clientId, hostIds: hostsOf(before) })!;
+  const relation = actorOf(bookingRelation(caller, { id: before.id, clientId: before.clientId, hostIds: hostsOf(before) })!);
   const type = before.eventTypeId === null ? null : await findEventTypeEvenDeleted(ctx.db, before.eventTypeId);
   ensureChangeAllowed('reschedule', relation, ctx.clock.now(), before.start, before.cancellationNotice);
   const slot = await checkedSlot(ctx, before, type, input);
@@ -130,7 +130,7 @@ async function checkedSlot(
 }
 
 /** A held booking stays held, a confirmed one confirmed, except when a client moves one that needed approval. */
-function statusAfterMove(b: BookingRecord, relation: BookingRelation): BookingStatus {
+function statusAfterMove(b: BookingRecord, relation: ReturnType<typeof actorOf>): BookingStatus {
   if (b.status === 'confirmed' && b.requiresConfirmation && relation === 'client') return 'pending';
   return b.status;
 }

@@ -9,7 +9,10 @@ import type { Principal } from '../context.js';
 export interface BookingView {
   id: string;
   providerId: string;
-  clientId: string;
+  /** null for a guest's booking (see guest). */
+  clientId: string | null;
+  /** Who booked without an account (public booking); absent for a client's booking. */
+  guest?: { name: string; email: string };
   /** Every host whose time the booking blocks; providerId is the first. */
   hosts: string[];
   eventTypeId?: string;
@@ -44,6 +47,7 @@ export function toBookingView(b: BookingRecord, calendarSync?: CalendarSyncView)
     id: b.id,
     providerId: b.providerId,
     clientId: b.clientId,
+    ...(b.guest !== null ? { guest: { name: b.guest.name, email: b.guest.email } } : {}),
     hosts: hostsOf(b),
     ...(b.eventTypeId !== null ? { eventTypeId: b.eventTypeId } : {}),
     start: formatInstant(b.start),
@@ -71,7 +75,7 @@ export async function viewsOf(q: Queryable, caller: Principal, bookings: readonl
   const sync = await calendarSyncOf(q, bookings);
   return bookings.map((b) => {
     const state = sync.get(b.id);
-    const seesError = can(caller, { on: 'booking', action: 'seeSyncError', clientId: b.clientId, hostIds: hostsOf(b) });
+    const seesError = can(caller, { on: 'booking', action: 'seeSyncError', id: b.id, clientId: b.clientId, hostIds: hostsOf(b) });
     return toBookingView(b, state && !seesError ? { status: state.status } : state);
   });
 }

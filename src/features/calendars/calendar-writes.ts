@@ -112,7 +112,7 @@ export async function writeBeforeConfirm(ctx: AppContext, booking: BookingRecord
   const calendar = await findWriteCalendar(ctx.db, booking.providerId);
   if (!calendar || calendar.writeMode !== 'strict') return null;
   const connection = await findConnection(ctx.db, null, calendar.id);
-  const client = await findUserById(ctx.db, booking.clientId);
+  const client = booking.clientId === null ? booking.guest : await findUserById(ctx.db, booking.clientId);
   if (!connection || !client) return null;
   const version = await leaseForStrictWrite(ctx.db, booking.id, calendar.id, ctx.config.calendarWriteTimeoutMs + LEASE_MARGIN_MS);
   if (version === null) {

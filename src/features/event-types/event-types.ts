@@ -1,6 +1,7 @@
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import {
   findEventType,
+  findEventTypeBySlug,
   insertEventType,
   listEventTypes as listEventTypeRows,
   softDeleteEventType,
@@ -119,6 +120,13 @@ export async function createEventType(ctx: AppContext, caller: Principal, body: 
     await announce(tx, created.hosts);
     return created;
   });
+}
+
+/** GET /v1/public/event-types/{slug}: a public type by its slug, for anyone; any other slug is a 404 (its existence is not revealed). */
+export async function getPublicEventType(ctx: AppContext, slug: string): Promise<EventTypeView> {
+  const type = await findEventTypeBySlug(ctx.db, slug);
+  if (!type || !type.public) throw new AppError('not_found', `No public event type with slug "${slug}".`);
+  return toEventTypeView(ctx, type);
 }
 
 export async function getEventType(ctx: AppContext, caller: Principal | null, id: string): Promise<EventTypeView> {

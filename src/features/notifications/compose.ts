@@ -9,14 +9,22 @@ import { bookingEventUid } from '../calendars/calendar-writes.js';
 import type { OutgoingMail } from './mailer.js';
 import { snapshotOf, type BookingSnapshot } from './outbox.js';
 import { renderMail, type MailFacts } from './templates.js';
+import { storeManageToken } from '../bookings/manage-tokens.js';
 
 /**
- * Where a client manages a booking. Until the booking page exists
- * (`/book/manage/{id}`, another issue) this is the booking in the API
+ * Where a booking is managed. A guest (no account): the booking page's
+ * manage view with a mail token (`/book/manage/{id}?token=…`). The token the
+ * guest got when booking is stored only as its hash, so it cannot be put in
+ * a mail; instead each mail to a guest mints its own token (stored hashed,
+ * the plaintext only in that mail, the newest ten kept), with the same rights:
+ * that booking only. A client (with an account): the booking in the API
  * (GET, and POST …/cancel or …/reschedule, with the client's key).
  */
-export function manageLinkOf(publicBaseUrl: string, bookingId: string): string {
-  return `${publicBaseUrl}/v1/bookings/${encodeURIComponent(bookingId)}`;
+export function manageLinkOf(publicBaseUrl: string, bookingId: string, guestToken?: string): string {
+  const id = encodeURIComponent(bookingId);
+  return guestToken !== undefined
+    ? `${publicBaseUrl}/book/manage/${id}?token=${encodeURIComponent(guestToken)}`
+    : `${publicBaseUrl}/v1/bookings/${id}`;
 }
 
 /** What the worker sends, or why there is nothing to send any more. */
@@ -53,16 +61,27 @@ function answersOf(b: BookingSnapshot, type: EventTypeRecord | null): { label: s
 export async function composeMail(env: Env, m: ClaimedMail): Promise<Composed> {
   const booking = await bookingFor(env, m);
   if (typeof booking === 'string') return { skip: booking };
-  if (m.recipient.role === 'guest') return { skip: 'guest bookings are not built yet' };
-  const found = await findUserById(env.db, m.recipient.userId);
-  // A resource (a room, a machine) has no address.
-  if (!found || found.email === null || found.email === '') return { skip: 'the recipient has no address' };
-  const recipient = { ...found, email: found.email };
-  const client = recipient.id === booking.clientId ? recipient : await findUserById(env.db, booking.clientId);
   const hosts = (await Promise.all(booking.hosts.map((id) => findUserById(env.db, id)))).filter((h) => h !== null);
+  const guest = booking.guest ?? null;
+  let recipient: { id: string | null; name: string; email: string; timeZone: string } | null;
+  if (m.recipient.role === 'guest') {
+    // A guest's zone is the one the booking page sent, else the host's.
+    recipient = guest ? { id: null, name: guest.name, email: m.recipient.email, timeZone: guest.timeZone ?? hosts[0]?.timeZone ?? 'UTC' } : null;
+  } else {
+    const found = await findUserById(env.db, m.recipient.userId);
+    // A resource (a room, a machine) has no address.
+    recipient = found && found.email !== null ? { ...found, email: found.email } : null;
+  }
+  if (!recipient || recipient.email === '') return { skip: 'the recipient has no address' };
+  const client = booking.clientId === null ? guest
+    : recipient.id === booking.clientId ? recipient : await findUserById(env.db, booking.clientId);
   const type = booking.eventTypeId === null ? null : await findEventTypeEvenDeleted(env.db, booking.eventTypeId);
   const role = m.recipient.role;
-  const isClient = role === 'client';
+  const isClient = role === 'client' || role === 'guest';
+  const wantsLink = isClient && m.kind !== 'cancelled' && m.kind !== 'declined';
+  const manageUrl = !wantsLink ? null
+    : role === 'guest' ? manageLinkOf(env.publicBaseUrl, booking.id, await storeManageToken(env.db, booking.id, 'mail'))
+      : manageLinkOf(env.publicBaseUrl, booking.id);
   const sender = env.mail.from.name ?? 'Bookings';
   const facts: MailFacts = {
     kind: m.kind,
@@ -82,7 +101,7 @@ export async function composeMail(env: Env, m: ClaimedMail): Promise<Composed> {
     notes: isClient ? null : booking.notes,
     reason: m.kind === 'cancelled' || m.kind === 'declined' || m.kind === 'rescheduled' ? booking.reason : null,
     cancelledBy: m.kind === 'cancelled' ? booking.cancelledBy : null,
-    manageUrl: isClient && m.kind !== 'cancelled' && m.kind !== 'declined' ? manageLinkOf(env.publicBaseUrl, booking.id) : null,
+    manageUrl,
     reminderMinutes: m.reminderMinutes,
     sender,
   };

@@ -26,7 +26,9 @@ export type BookingNotifier = (
 /** The booking as a mail about one change needs it later (times in epoch ms); stored with the mail. */
 export interface BookingSnapshot {
   id: string;
-  clientId: string;
+  clientId: string | null;
+  /** A guest's booking (no account); absent in snapshots written before guests existed. */
+  guest?: { name: string; email: string; timeZone: string | null } | null;
   hosts: string[];
   eventTypeId: string | null;
   start: number;
@@ -45,6 +47,7 @@ export function snapshotOf(b: BookingRecord): BookingSnapshot {
   return {
     id: b.id,
     clientId: b.clientId,
+    guest: b.guest,
     hosts: hostsOf(b),
     eventTypeId: b.eventTypeId,
     start: b.start,
@@ -61,13 +64,15 @@ export function snapshotOf(b: BookingRecord): BookingSnapshot {
 }
 
 /**
- * Everyone a booking's mail goes to: its client, then every host. The one
- * place to add guests (bookings without an account: `{ role: 'guest', email }`).
+ * Everyone a booking's mail goes to: its client (or its guest, a booking
+ * without an account: `{ role: 'guest', email }`), then every host.
  */
 export function recipientsOf(b: BookingRecord): MailRecipient[] {
-  const seen = new Set<string>([b.clientId]);
+  const booker: MailRecipient[] = b.clientId !== null ? [{ role: 'client', userId: b.clientId }]
+    : b.guest !== null ? [{ role: 'guest', email: b.guest.email }] : [];
+  const seen = new Set<string>(b.clientId !== null ? [b.clientId] : []);
   const hosts = hostsOf(b).filter((h) => !seen.has(h) && seen.add(h));
-  return [{ role: 'client', userId: b.clientId }, ...hosts.map((userId) => ({ role: 'host' as const, userId }))];
+  return [...booker, ...hosts.map((userId) => ({ role: 'host' as const, userId }))];
 }
 
 /**

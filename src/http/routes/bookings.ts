@@ -7,7 +7,9 @@ import { invalidField } from '../../domain/errors.js';
 import type { AppContext } from '../../features/context.js';
 import { principalOf } from '../auth.js';
 import { Booking, BookingListQuery, CancelBody, DeclineBody, HoldBody, RescheduleBody } from '../schemas/bookings.js';
-import { IdParams, PageOf, Security } from '../schemas/common.js';
+import { IdParams, KeyOrManageToken, ManageTokenQuery, PageOf, Security } from '../schemas/common.js';
+import { holdGuestBooking } from '../../features/bookings/guest-hold.js';
+import { AppError } from '../../domain/errors.js';
 import { Type } from 'typebox';
 import { instantField } from './parse.js';
 import { errorResponses } from '../schemas/errors.js';
@@ -15,26 +17,44 @@ import { errorResponses } from '../schemas/errors.js';
 const tags = ['bookings'];
 const NoBody = Type.Object({}, { additionalProperties: false, description: 'No fields (an empty body, or none)', examples: [{}] });
 const auth = { auth: 'required' as const };
+/** The four routes a guest's manage token opens (its one booking). */
+const keyOrToken = { auth: 'required' as const, manageToken: true };
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ description: 'Retry safely: the same key and body replay the first answer' })),
 });
 
 export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.post('/bookings', {
-    config: auth,
+    // Without a key: a guest booking a public event type (see the handler).
+    config: { auth: 'optional', secretFields: ['manageToken'], anonymousIdempotency: true },
     schema: {
       operationId: 'holdBooking',
-      summary: 'Hold a slot of a provider (v1) or of an event type (30 minutes unless confirmed)',
-      tags, security: Security, headers: IdempotencyHeaders, body: HoldBody,
+      summary: 'Hold a slot of a provider (v1) or of an event type (30 minutes unless confirmed); without a key, a public type for a guest',
+      tags, security: [...Security, {}], headers: IdempotencyHeaders, body: HoldBody,
       response: {
         201: Booking,
         ...errorResponses('forbidden', 'not_found', 'slot_taken', 'not_bookable', 'limit_reached', 'too_many_holds', 'too_many_bookings'),
       },
     },
   }, async (request, reply) => {
-    const { start, eventTypeId, providerId, answers, ...rest } = request.body;
-    const caller = principalOf(request);
+    const { start, eventTypeId, providerId, answers, guest, ...rest } = request.body;
     const at = instantField('body/start', start);
+    if (request.principal === null) {
+      if (eventTypeId === undefined || guest === undefined) {
+        throw new AppError('unauthenticated', 'Send an API key, or book a public event type without one: eventTypeId and guest { name, email }.');
+      }
+      if (rest.clientId !== undefined) throw invalidField('body/clientId', 'is for administrators');
+      const { booking, manageToken } = await holdGuestBooking(ctx, {
+        eventTypeId, start: at, guest, address: request.ip,
+        ...(rest.duration !== undefined ? { duration: rest.duration } : {}),
+        ...(rest.notes !== undefined ? { notes: rest.notes } : {}),
+        ...(providerId !== undefined ? { providerId } : {}),
+        ...(answers !== undefined ? { answers } : {}),
+      });
+      return reply.code(201).header('Location', `/v1/bookings/${booking.id}`).send({ ...booking, manageToken });
+    }
+    if (guest !== undefined) throw invalidField('body/guest', 'is for booking without an API key (a guest); with a key the caller books');
+    const caller = principalOf(request);
     let booking;
     if (eventTypeId !== undefined) {
       booking = await holdEventTypeBooking(ctx, caller, {
@@ -49,11 +69,11 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   });
 
   app.post('/bookings/:id/confirm', {
-    config: auth,
+    config: keyOrToken,
     schema: {
       operationId: 'confirmBooking',
       summary: 'Confirm a hold (again: unchanged; expired: 410; a strict write calendar that fails: 502, still held)',
-      tags, security: Security, headers: IdempotencyHeaders, params: IdParams,
+      tags, security: KeyOrManageToken, querystring: ManageTokenQuery, headers: IdempotencyHeaders, params: IdParams,
       // No fields; an unknown one is a 400 as on every other route.
       body: NoBody,
       response: { 200: Booking, ...errorResponses('forbidden', 'not_found', 'state_conflict', 'hold_expired', 'calendar_write_failed') },
@@ -61,11 +81,11 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   }, async (request) => confirmBooking(ctx, principalOf(request), request.params.id));
 
   app.post('/bookings/:id/cancel', {
-    config: auth,
+    config: keyOrToken,
     schema: {
       operationId: 'cancelBooking',
       summary: 'Cancel (its client, a host, an admin); the time is free at once. A client within the type\'s cancellationNotice: 422',
-      tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: CancelBody,
+      tags, security: KeyOrManageToken, querystring: ManageTokenQuery, headers: IdempotencyHeaders, params: IdParams, body: CancelBody,
       response: { 200: Booking, ...errorResponses('not_found', 'state_conflict', 'too_late_to_change') },
     },
   }, async (request) => cancelBooking(ctx, principalOf(request), request.params.id, request.body.reason ?? null));
@@ -92,11 +112,11 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   }, async (request) => decideBooking(ctx, principalOf(request), request.params.id, { to: 'declined', reason: request.body?.reason ?? null }));
 
   app.post('/bookings/:id/reschedule', {
-    config: auth,
+    config: keyOrToken,
     schema: {
       operationId: 'rescheduleBooking',
       summary: 'Move a booking to another time, keeping its id (atomic: refused moves change nothing)',
-      tags, security: Security, headers: IdempotencyHeaders, params: IdParams, body: RescheduleBody,
+      tags, security: KeyOrManageToken, querystring: ManageTokenQuery, headers: IdempotencyHeaders, params: IdParams, body: RescheduleBody,
       response: {
         200: Booking,
         ...errorResponses('forbidden', 'not_found', 'slot_taken', 'state_conflict', 'not_bookable', 'limit_reached', 'too_late_to_change'),
@@ -108,11 +128,11 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
   });
 
   app.get('/bookings/:id', {
-    config: auth,
+    config: keyOrToken,
     schema: {
       operationId: 'getBooking',
       summary: 'A booking of the caller (as client or provider)',
-      tags, security: Security, params: IdParams,
+      tags, security: KeyOrManageToken, querystring: ManageTokenQuery, params: IdParams,
       response: { 200: Booking, ...errorResponses('not_found') },
     },
   }, async (request) => getBooking(ctx, principalOf(request), request.params.id));

@@ -4,13 +4,14 @@ import {
   createEventType,
   deleteEventType,
   getEventType,
+  getPublicEventType,
   listEventTypes,
   patchEventType,
 } from '../../features/event-types/event-types.js';
 import { principalOf } from '../auth.js';
 import { IdParams, PageOf, Security } from '../schemas/common.js';
 import { errorResponses } from '../schemas/errors.js';
-import { CreateEventTypeBody, EventType, EventTypeListQuery, PatchEventTypeBody } from '../schemas/event-types.js';
+import { CreateEventTypeBody, EventType, EventTypeListQuery, EventTypeSlugParams, PatchEventTypeBody } from '../schemas/event-types.js';
 
 const tags = ['event types'];
 const auth = { auth: 'required' as const };
@@ -57,6 +58,16 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => a
       response: { 200: EventType, ...errorResponses('not_found') },
     },
   }, async (request) => getEventType(ctx, request.principal, request.params.id));
+
+  app.get('/public/event-types/:slug', {
+    config: { auth: 'none' },
+    schema: {
+      operationId: 'getPublicEventType',
+      summary: 'A public event type by its slug, for anyone (what a booking page shows); hosts with their public fields only',
+      tags, security: [{}], params: EventTypeSlugParams,
+      response: { 200: EventType, ...errorResponses('not_found') },
+    },
+  }, async (request) => getPublicEventType(ctx, request.params.slug));
 
   app.patch('/event-types/:id', {
     config: auth,

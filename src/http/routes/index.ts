@@ -5,6 +5,7 @@ import { apiKeyRoutes } from './api-keys.js';
 import { availabilityRoutes } from './availability.js';
 import { availabilityItemRoutes } from './availability-items.js';
 import { bookingRoutes } from './bookings.js';
+import { bookingPageRoutes } from './booking-page.js';
 import { calendarFeedRoutes } from './calendar-feed.js';
 import { calendarRoutes } from './calendars.js';
 import { closureRoutes } from './closures.js';
@@ -19,6 +20,7 @@ import { webhookRoutes } from './webhooks.js';
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(serviceRoutes(ctx));
   await app.register(opsRoutes(ctx));
+  await app.register(bookingPageRoutes(ctx));
   for (const routes of [
     userRoutes, apiKeyRoutes, availabilityRoutes, availabilityItemRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes,
     calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes, providerRoutes,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ChangeFeed } from '../../platform/change-feed/change-feed.js';
 import type { AppContext } from '../../features/context.js';
-import { principalOf } from '../auth.js';
+import { hostsOfPublicTypes } from '../../db/event-types-repo.js';
 import { problemOf, sendProblem } from '../problem.js';
 import { Security } from '../schemas/common.js';
 import { errorResponses } from '../schemas/errors.js';
@@ -68,26 +68,28 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
     app.route({
       method: 'GET',
       url: '/stream',
-      config: { auth: 'required' },
+      // Without a key (a booking page): only the hosts of public event types, sockets counted per address.
+      config: { auth: 'optional' },
       schema: {
         operationId: 'openStream',
         summary: 'Live availability changes over a WebSocket',
         description:
-          'Upgrades to a WebSocket (key as Bearer header or ?apiKey=; without a valid key the upgrade is refused with 401). ' +
+          'Upgrades to a WebSocket (key as Bearer header or ?apiKey=; an invalid key refuses the upgrade with 401). ' +
+          'Without a key (a booking page) only hosts of public event types may be followed, and sockets are counted per client address. ' +
           'Send {"type":"subscribe","providerIds":[...]} (at most 100 ids a message) and get {"type":"subscribed","providerIds":[...]}; ' +
           'then {"type":"availability.changed","providerId","version"} within a second of any change to those providers. ' +
           '{"type":"unsubscribe","providerIds":[...]} removes ids. Bad frames get {"type":"error","message"}. ' +
           `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} providers per socket and ${MAX_SOCKETS_PER_USER} sockets per user and server process. See the README, "Live stream".`,
         tags: ['stream'],
-        security: Security,
+        security: [...Security, {}],
         response: errorResponses(),
       },
       handler: async (_request, reply) =>
         sendProblem(reply, problemOf('invalid_request', 'GET /v1/stream is a WebSocket: send an upgrade request (Connection: Upgrade, Upgrade: websocket).')),
       wsHandler: (socket, request) => {
-        const principal = principalOf(request);
-        // Per user, not per key: minting keys must not multiply the cap.
-        const keyId = `user:${principal.userId}`;
+        const principal = request.principal;
+        // Per user, not per key: minting keys must not multiply the cap; without a key, per address.
+        const keyId = principal ? `user:${principal.userId}` : `address:${request.ip}`;
         const count = socketsPerUser.get(keyId) ?? 0;
         if (count >= MAX_SOCKETS_PER_USER) {
           socket.close(4429, `At most ${MAX_SOCKETS_PER_USER} open streams per user.`);
@@ -105,14 +107,25 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
         const listener = (change: { providerId: string; version: number }) =>
           send({ type: 'availability.changed', providerId: change.providerId, version: change.version });
 
+        // Frames are handled one at a time (a subscription without a key looks up which ids it may follow).
+        let queue: Promise<unknown> = Promise.resolve();
         socket.on('message', (data, isBinary) => {
+          queue = queue.then(() => onMessage(data, isBinary)).catch(() => send({ type: 'error', message: 'The message could not be handled; retry.' }));
+        });
+        const onMessage = async (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
           const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
           if (text === null) return send({ type: 'error', message: 'Send text frames of JSON.' });
           if (text.length > MAX_FRAME_BYTES) return send({ type: 'error', message: 'The message is too large.' });
           const message = parseMessage(text);
           if (typeof message === 'string') return send({ type: 'error', message });
           if (message.type === 'subscribe') {
-            const added = [...new Set(message.providerIds)].filter((id) => !subscriptions.has(id));
+            let added = [...new Set(message.providerIds)].filter((id) => !subscriptions.has(id));
+            if (!principal) {
+              const open = await hostsOfPublicTypes(ctx.db, added);
+              const refused = added.filter((id) => !open.has(id));
+              if (refused.length > 0) send({ type: 'error', message: `Without an API key only hosts of public event types may be followed; not ${refused.join(', ')}.` });
+              added = added.filter((id) => open.has(id));
+            }
             if (subscriptions.size + added.length > MAX_SUBSCRIPTIONS_PER_SOCKET) {
               return send({ type: 'error', message: `A stream may follow at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} providers.` });
             }
@@ -124,7 +137,7 @@ export function streamRoutes(ctx: AppContext, feed: ChangeFeed) {
             subscriptions.delete(id);
           }
           return send({ type: 'unsubscribed', providerIds: [...subscriptions.keys()] });
-        });
+        };
 
         socket.on('close', () => {
           for (const unsubscribe of subscriptions.values()) unsubscribe();

@@ -23,10 +23,16 @@ export const Answers = named('Answers', Type.Record(Type.String(), Type.Unknown(
   examples: [{ reason: 'Back pain', first_visit: true }],
 }));
 
+export const GuestView = named('Guest', Type.Object({
+  name: Type.String(),
+  email: Type.String(),
+}, { description: 'Who booked without an account (public booking)' }));
+
 export const Booking = named('Booking', Type.Object({
   id: Id,
   providerId: Id,
-  clientId: Id,
+  clientId: Type.Union([Id, Type.Null()], { description: 'The client; null for a guest\'s booking (see guest)' }),
+  guest: Type.Optional(GuestView),
   hosts: Type.Array(Id, { description: 'Every host whose time the booking blocks; providerId is the first' }),
   eventTypeId: Type.Optional(Id),
   start: Instant,
@@ -46,12 +52,29 @@ export const Booking = named('Booking', Type.Object({
   previousEnd: Type.Optional(Instant),
   rescheduleReason: Type.Optional(Type.String()),
   calendarSync: Type.Optional(CalendarSync),
+  manageToken: Type.Optional(Type.String({
+    description: 'Only in the 201 of a guest\'s POST /v1/bookings, and never again: opens this booking (and nothing else) '
+      + 'for GET, confirm, cancel and reschedule, as ?token= or Authorization: Bearer',
+  })),
 }), 'A booking');
 
 const Duration = Type.Integer({
   minimum: 5, maximum: 1440, multipleOf: 5,
   description: 'Minutes: with providerId a multiple of 15 (default 15); with eventTypeId one of the type\'s durations (default its first)',
 });
+
+export const GuestInput = named('GuestInput', Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ format: 'email', maxLength: 320 }),
+    timeZone: Type.Optional(TimeZone),
+  },
+  {
+    additionalProperties: false,
+    description: 'Booking without an account: who books (mails go to this address, in this time zone)',
+    examples: [{ name: 'Grace Hopper', email: 'grace@example.com', timeZone: 'America/New_York' }],
+  },
+));
 
 export const HoldBody = named('HoldRequest', Type.Object(
   {
@@ -62,10 +85,12 @@ export const HoldBody = named('HoldRequest', Type.Object(
     answers: Type.Optional(Answers),
     notes: Type.Optional(Type.String({ maxLength: 2000 })),
     clientId: Type.Optional(Id),
+    guest: Type.Optional(GuestInput),
   },
   {
     additionalProperties: false,
-    description: 'Exactly one of providerId (v1) or eventTypeId identifies what is booked',
+    description: 'Exactly one of providerId (v1) or eventTypeId identifies what is booked. Without an API key: a public '
+      + 'event type with guest (the answer then carries manageToken, once)',
     examples: [{ providerId: 'usr_3xJq9mZ0aB1cD2eF3gH4', start: '2027-03-01T09:00:00Z', duration: 30, notes: 'First visit' }],
   },
 ));

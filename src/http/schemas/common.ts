@@ -76,3 +76,8 @@ export const ProblemSchema = named('Problem', Type.Object(
 ));
 
 export const Security: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKeyQuery: [] }];
+/** The routes a guest's manage token opens (its one booking): an API key, or the token as Bearer or ?token=. */
+export const KeyOrManageToken: { [scheme: string]: string[] }[] = [...Security, { manageToken: [] }];
+export const ManageTokenQuery = Type.Object({
+  token: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'A guest\'s manage token (or send it as Authorization: Bearer)' })),
+});

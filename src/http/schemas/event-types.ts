@@ -136,4 +136,6 @@ export const EventType = named('EventType', Type.Object({
 }), 'A service clients book');
 export type EventType = Static<typeof EventType>;
 
+export const EventTypeSlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64, description: 'The event type\'s slug', examples: ['first-consultation'] }) });
+
 export const EventTypeListQuery = Type.Object({ providerId: Type.Optional(Id), ...PageQuery });

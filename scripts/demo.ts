@@ -1,0 +1,13 @@
+/** `npm run demo`: makes sure the demo provider and its public type exist (on the configured database) and prints the booking page. */
+import { loadConfig } from '../src/config.js';
+import { seedDemo } from '../src/features/demo/seed.js';
+import { createServer } from '../src/server.js';
+
+const config = loadConfig();
+const server = await createServer(config, { logger: false });
+try {
+  const url = await seedDemo(server.ctx, { onlyIfEmpty: false });
+  console.log(`Demo ready. Start the server (npm start) and open: ${url}`);
+} finally {
+  await server.close();
+}
