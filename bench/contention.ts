@@ -11,6 +11,7 @@ import { addDaysIso, createUser, createUsers, dateAhead, hold, putSchedule, type
 import { load, type LoadResult } from './http.js';
 import { expectStatus, profileArgs, ROOT, RssSampler, startServer, type Server } from './lib/proc.js';
 import { int, met, type Table } from './lib/report.js';
+import { teamRace } from './teams.js';
 
 const SLOTS = 500;
 const ATTEMPTS_PER_SLOT = 4;
@@ -70,16 +71,28 @@ export interface ContentionResult {
   slotsLoad?: { label: string; result: LoadResult };
   /** For the before/after table: winners per second, and every sampled peak and VmHWM of both servers. */
   summary?: { holdsPerSec: number; serverMB: number[] };
+  /** Table 7 (bench/teams.ts), run on the same servers after this table's race and read load, when asked for. */
+  teams?: { table: Table; raw: unknown } | Error;
 }
 
-export async function contentionBench(log: (s: string) => void): Promise<ContentionResult> {
+/**
+ * `v1`: table 4's race and the PostgreSQL read load (default on); `teams`: table 7's round-robin race on the
+ * same two servers afterwards (default off). BENCH_ONLY=teams runs the servers for table 7 alone.
+ */
+export interface ContentionOptions { v1?: boolean; teams?: boolean }
+
+export async function contentionBench(log: (s: string) => void, o: ContentionOptions = {}): Promise<ContentionResult> {
+  const runV1 = o.v1 ?? true;
   log('  contention: starting PostgreSQL (scripts/postgres-start.sh)');
   let cluster: { url: string; startedHere: boolean };
   try {
     cluster = await startPostgres(log);
   } catch (e) {
     const reason = (e as Error).message.slice(0, 200);
-    return { table: { title: TITLE, columns: ['status'], rows: [[`skipped: ${reason}`]], notes: [] }, memoryRows: [], raw: { skipped: reason } };
+    return {
+      table: { title: TITLE, columns: ['status'], rows: [[`skipped: ${reason}`]], notes: [] }, memoryRows: [], raw: { skipped: reason },
+      ...(o.teams ? { teams: new Error(`skipped: ${reason}`) } : {}),
+    };
   }
   const dbName = `bench_${Math.random().toString(16).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: cluster.url });
@@ -96,6 +109,18 @@ export async function contentionBench(log: (s: string) => void): Promise<Content
       servers.push(await startServer('src/main.ts', { env: { DATABASE_URL: dbUrl.toString() }, nodeArgs: profileArgs() }));
     }
     const [a, b] = servers as [Server, Server];
+    const teams = async (): Promise<ContentionResult['teams']> => {
+      if (!o.teams) return undefined;
+      try {
+        return await teamRace(a, b, dbUrl.toString(), log, runV1);
+      } catch (e) {
+        log(`  teams: race failed: ${(e as Error).stack ?? e}`);
+        return e as Error;
+      }
+    };
+    if (!runV1) {
+      return { table: { title: TITLE, columns: ['status'], rows: [['not run (BENCH_ONLY)']], notes: [] }, memoryRows: [], raw: { notRun: true }, teams: await teams() };
+    }
     for (const s of servers) samplers.push(new RssSampler(s.pid));
     const mark = (phase: string) => { for (const s of samplers) s.mark(phase); };
     mark('seeding');
@@ -194,6 +219,8 @@ export async function contentionBench(log: (s: string) => void): Promise<Content
       raw: { dbName, seconds, statuses, liveCount, overlaps, slotsLoad },
       slotsLoad: { label: 'GET /v1/slots (7 days, 100 holds), PostgreSQL (server 1 of table 4)', result: slotsLoad },
       summary: { holdsPerSec: ok / seconds, serverMB: serverMB.filter(Number.isFinite) },
+      // After the samplers stopped above: table 5's and the before/after figures are those of table 4's phases only.
+      teams: await teams(),
     };
   } finally {
     for (const s of samplers) s.stop();

@@ -1,15 +1,28 @@
-// `npm run bench`: the five tables, printed and written to bench/RESULTS.md (+ raw bench/results.json).
+// `npm run bench`: the seven tables, printed and written to bench/RESULTS.md (+ raw bench/results.json).
 // Numbers only: nothing here fails the run because something is slow. A benchmark that breaks
 // shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
+// BENCH_ONLY=<part>[,<part>...] runs some parts and only prints their tables (RESULTS.md and results.json
+// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { contentionBench } from './contention.js';
 import { engineBench } from './engine.js';
 import { growthBench } from './growth.js';
+import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
 import { httpBench, slotsRow } from './http.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
+
+const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams'];
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const unknownParts = only.filter((x) => !PARTS.includes(x));
+if (unknownParts.length) {
+  process.stderr.write(`BENCH_ONLY: unknown part(s) ${unknownParts.join(', ')}; parts: ${PARTS.join(', ')}\n`);
+  process.exit(2);
+}
+const partial = only.length > 0;
+const want = (part: string) => !partial || only.includes(part) || (part.startsWith('team-') && only.includes('teams'));
 
 const WATCHDOG_MS = 15 * 60_000; // the whole run normally takes 3-4 minutes
 const started = Date.now();
@@ -76,47 +89,66 @@ const env = machine();
 const raw: Record<string, unknown> = { machine: env };
 const tables: Table[] = [];
 
-const engine = await attempt('1. slot engine vs peers', () => engineBench(log));
-tables.push(engine instanceof Error ? failed('1. Slot engine, pure', engine) : engine.table);
+const notRun = new Error('not run (BENCH_ONLY)');
+const engine = want('engine') ? await attempt('1. slot engine vs peers', () => engineBench(log)) : notRun;
+if (want('engine')) tables.push(engine instanceof Error ? failed('1. Slot engine, pure', engine) : engine.table);
 raw.engine = engine instanceof Error ? { error: engine.message } : engine.raw;
 
-const growth = await attempt('2. growth', () => growthBench(log));
-tables.push(growth instanceof Error ? failed('2. Growth of our engine', growth) : growth.table);
+const growth = want('growth') ? await attempt('2. growth', () => growthBench(log)) : notRun;
+if (want('growth')) tables.push(growth instanceof Error ? failed('2. Growth of our engine', growth) : growth.table);
 raw.growth = growth instanceof Error ? { error: growth.message } : growth.raw;
 
-const http = await attempt('3. HTTP', () => httpBench(log));
-tables.push(http instanceof Error ? failed('3. HTTP', http) : http.http);
+// Table 6 is pure engine too: measured here, next to tables 1 and 2, before any server runs; shown after table 5.
+const teamSlots = want('team-slots') ? await attempt('6. team slot listing', () => teamSlotsBench(log)) : notRun;
+raw.teamSlots = teamSlots instanceof Error ? { error: teamSlots.message } : teamSlots.raw;
+
+const http = want('http') ? await attempt('3. HTTP', () => httpBench(log)) : notRun;
+if (want('http')) tables.push(http instanceof Error ? failed('3. HTTP', http) : http.http);
 raw.http = http instanceof Error ? { error: http.message } : http.raw;
 
-const contention = await attempt('4. contention on PostgreSQL', () => contentionBench(log));
-tables.push(contention instanceof Error ? failed('4. Contention (two servers, one PostgreSQL)', contention) : contention.table);
-raw.contention = contention instanceof Error ? { error: contention.message } : contention.raw;
+// Table 7 runs on table 4's servers, after its race (bench/contention.ts).
+const contention = want('contention') || want('team-race')
+  ? await attempt(want('contention') ? '4. contention on PostgreSQL (and 7. team race)' : '7. team race on PostgreSQL',
+    () => contentionBench(log, { v1: want('contention'), teams: want('team-race') }))
+  : notRun;
+if (want('contention')) tables.push(contention instanceof Error ? failed('4. Contention (two servers, one PostgreSQL)', contention) : contention.table);
+raw.contention = contention instanceof Error || !want('contention') ? { error: (contention instanceof Error ? contention : notRun).message } : contention.raw;
 
 if (!(http instanceof Error) && !(contention instanceof Error) && contention.slotsLoad) {
   http.http.rows.splice(1, 0, slotsRow(contention.slotsLoad.label, contention.slotsLoad.result, http.bareReqPerSec));
   http.http.notes.push('The PostgreSQL row is the same load (autocannon, 64 connections, 3 s + 10 s) run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores; the ratio is to the bare server measured above.');
 }
 
-const memRows = [
-  ...(http instanceof Error ? [['server during table 3', `failed: ${http.message.slice(0, 200)}`, '']] : http.memory.rows),
-  ...(contention instanceof Error ? [] : contention.memoryRows),
-];
-tables.push({
-  title: '5. Memory: peak RSS of the server process (VmRSS sampled every 100 ms from /proc/<pid>/status; MB = 10^6 bytes)',
-  columns: ['process and phase', 'peak RSS MB', 'target met? (< 200 MB)'],
-  rows: memRows,
-  notes: [
-    'VmHWM is the kernel\'s high-water mark over the whole life of the process, start-up included; VmHWM above every sampled peak means the peak came during start-up, before the server answered /health.',
-    'Table 3\'s server runs the embedded database (PGlite, PostgreSQL compiled to WebAssembly) inside the same process, on an on-disk DATA_DIR that a previous start initialised (its second start is measured). The DATA_DIR=memory row is one extra start of the same server in memory, stopped 1 s after /health: it runs initdb inside the process at every start.',
-    'Both kinds run from TypeScript through tsx (`node --import tsx`), as `npm start` does; tsx alone adds about 35 MB to a bare node process on this machine.',
-  ],
-});
-raw.memory = { http: http instanceof Error ? null : http.memory.raw };
+if (!partial) {
+  const memRows = [
+    ...(http instanceof Error ? [['server during table 3', `failed: ${http.message.slice(0, 200)}`, '']] : http.memory.rows),
+    ...(contention instanceof Error ? [] : contention.memoryRows),
+  ];
+  tables.push({
+    title: '5. Memory: peak RSS of the server process (VmRSS sampled every 100 ms from /proc/<pid>/status; MB = 10^6 bytes)',
+    columns: ['process and phase', 'peak RSS MB', 'target met? (< 200 MB)'],
+    rows: memRows,
+    notes: [
+      'VmHWM is the kernel\'s high-water mark over the whole life of the process, start-up included; VmHWM above every sampled peak means the peak came during start-up, before the server answered /health.',
+      'Table 3\'s server runs the embedded database (PGlite, PostgreSQL compiled to WebAssembly) inside the same process, on an on-disk DATA_DIR that a previous start initialised (its second start is measured). The DATA_DIR=memory row is one extra start of the same server in memory, stopped 1 s after /health: it runs initdb inside the process at every start.',
+      'Both kinds run from TypeScript through tsx (`node --import tsx`), as `npm start` does; tsx alone adds about 35 MB to a bare node process on this machine.',
+      'The servers of table 4 are sampled during table 4 only: sampling stops (VmHWM read) before table 7\'s race runs on them.',
+    ],
+  });
+  raw.memory = { http: http instanceof Error ? null : http.memory.raw };
+}
+
+if (want('team-slots')) tables.push(teamSlots instanceof Error ? failed('6. Team event type: slot listing, pure engine', teamSlots) : teamSlots.table);
+if (want('team-race')) {
+  const t = contention instanceof Error ? contention : contention.teams ?? new Error('not run');
+  tables.push(t instanceof Error ? failed(TEAM_RACE_TITLE, t) : t.table);
+  raw.teamRace = t instanceof Error ? { error: t.message } : t.raw;
+}
 
 const hs = http instanceof Error ? undefined : http.summary;
 const cs = contention instanceof Error ? undefined : contention.summary;
 const pgSlots = contention instanceof Error ? undefined : contention.slotsLoad?.result;
-tables.push(beforeAfterTable({
+if (!partial) tables.push(beforeAfterTable({
   slotsEmbedded: hs && { reqPerSec: hs.slots.reqPerSec, p99: hs.slots.p99 },
   slotsPostgres: pgSlots && { reqPerSec: pgSlots.reqPerSec, p99: pgSlots.p99 },
   postCreatedPerSec: hs?.createdPerSec,
@@ -154,6 +186,10 @@ const header = [
 ].join('\n');
 const body = tables.map(renderTable).join('\n');
 process.stdout.write(`\n${header}\n${body}`);
+if (partial) {
+  log(`done in ${seconds} s (BENCH_ONLY=${only.join(',')}: printed only; bench/RESULTS.md and bench/results.json left as they were)`);
+  process.exit(0);
+}
 writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), `${header}\n${body}`);
 writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify({ ...raw, seconds: Number(seconds) }, null, 2)}\n`);
 log(`done in ${seconds} s: bench/RESULTS.md, bench/results.json`);
