@@ -266,3 +266,46 @@ describe('mail to a guest', () => {
     expect(mails.some((m) => (m.text ?? '').includes('Grace Hopper'))).toBe(true);
   });
 });
+
+describe('public booking of team types', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer({ MAX_HOLDS_PER_CLIENT: '10' });
+  });
+  afterAll(async () => server?.close());
+
+  const adminCall = () => client(server, 'test-admin-key-0123456789abcdef');
+  async function teamType(hostIds: string[], assignment: string) {
+    const res = await adminCall()('POST', '/v1/event-types', {
+      slug: `public-team-${++slugs}`, title: 'Team', durations: [30], minimumNotice: 0, public: true,
+      hosts: hostIds.map((providerId) => ({ providerId })), assignment,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json().id as string;
+  }
+
+  it('guests on a round-robin type are assigned by the rule, not all to the first host', async () => {
+    const [a, b] = [await providerAlwaysOpen(server), await providerAlwaysOpen(server)];
+    const typeId = await teamType([a.id, b.id], 'roundRobin');
+    const start = localInstant(DAY, '10:00', 'Europe/Berlin');
+    const hosts: string[] = [];
+    for (const [i, address] of ['198.51.100.1', '198.51.100.2'].entries()) {
+      const res = await from(server, address)('POST', '/v1/bookings', {
+        eventTypeId: typeId, start, guest: { name: `Guest ${i}`, email: `team-guest-${i}@example.com` },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      hosts.push(res.json().providerId);
+    }
+    expect(new Set(hosts)).toEqual(new Set([a.id, b.id]));
+  });
+
+  it('a guest on a collective type blocks every host', async () => {
+    const [a, b] = [await providerAlwaysOpen(server), await providerAlwaysOpen(server)];
+    const typeId = await teamType([a.id, b.id], 'collective');
+    const res = await from(server, '198.51.100.3')('POST', '/v1/bookings', {
+      eventTypeId: typeId, start: localInstant(DAY, '11:00', 'Europe/Berlin'), guest: { name: 'Guest', email: 'team-guest-c@example.com' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().hosts).toEqual([a.id, b.id]);
+  });
+});

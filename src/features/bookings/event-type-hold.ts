@@ -10,8 +10,8 @@ import type { AppContext, Principal } from '../context.js';
 import { readableEventType } from '../event-types/event-types.js';
 import { bufferMarginMs, durationOf, eventSlotRules, hostOf, requireBookable, startsForLimits } from '../event-types/slot-rules.js';
 import { seatOccurrence } from '../event-types/host-slots.js';
-import { assignRoundRobin, eligibleHosts, ensureSeatFree } from './assignment.js';
-import { insertHoldUnderLocks, resolveClient } from './hold.js';
+import { assignRoundRobin, eligibleHosts, ensureSeatFree, type EligibleHost } from './assignment.js';
+import { insertHoldUnderLocks, resolveClient, type HoldOptions } from './hold.js';
 import { toBookingView, type BookingView } from './views.js';
 
 const NOT_BOOKABLE_DETAIL: Record<Exclude<EventSlotVerdict, 'ok' | 'busy'>, string> = {
@@ -79,6 +79,40 @@ export function checkedAnswers(type: EventTypeRecord, answers: Record<string, un
   return questions.length === 0 && answers === undefined ? null : value;
 }
 
+/**
+ * Who a hold of a type is with, and the counting rules under the hosts' locks:
+ * round robin picks under the type's lock, collective takes every eligible
+ * host (all of them, or eligibleHosts refused); limits per host; a seat needs
+ * room at its occurrence. Shared by client and guest holds.
+ */
+export function assignmentOf(
+  type: EventTypeRecord,
+  eligible: readonly EligibleHost[],
+  blocked: Interval,
+  start: number,
+  occurrence: string | undefined,
+  clientId: string | null,
+): Required<Pick<HoldOptions, 'assign' | 'checkUnderLock'>> {
+  return {
+    assign: async (tx) => type.spec.assignment === 'roundRobin'
+      ? assignRoundRobin(tx, type, eligible, blocked, start, null)
+      : { providerId: eligible[0]!.providerId, hostIds: eligible.map((h) => h.providerId) },
+    checkUnderLock: async (tx, assigned) => {
+      for (const host of eligible.filter((h) => assigned.hostIds.includes(h.providerId))) {
+        await ensureWithinLimits(tx, type, host.providerId, host.zone, start, null);
+      }
+      // A guest has no client id: capacity still counts; one seat per guest is not checked.
+      if (occurrence !== undefined) await ensureSeatFree(tx, type, occurrence, clientId ?? '', null);
+    },
+  };
+}
+
+/** The hosts a hold of this type may be with: collective all, else the one asked for, else any. */
+export function candidateHosts(type: EventTypeRecord, asked: string | undefined): string[] {
+  const all = type.hosts.map((h) => h.providerId);
+  return type.spec.assignment === 'collective' ? all : asked !== undefined ? [asked] : all;
+}
+
 export async function holdEventTypeBooking(
   ctx: AppContext,
   caller: Principal,
@@ -92,10 +126,7 @@ export async function holdEventTypeBooking(
   const clientId = await resolveClient(ctx, caller, input.clientId);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   const blocked = blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter);
-  const allHosts = type.hosts.map((h) => h.providerId);
-  // Collective books every host; round robin the one asked for, or any of them; single its host.
-  const candidates = type.spec.assignment === 'collective' ? allHosts : asked !== undefined ? [asked] : allHosts;
-  const eligible = await eligibleHosts(ctx, type, candidates, slot);
+  const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot);
   const occurrence = type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : undefined;
   const held = await insertHoldUnderLocks(
     ctx,
@@ -109,15 +140,7 @@ export async function holdEventTypeBooking(
     {
       // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
       ...(type.spec.bookingWindow ? { horizonDays: Infinity } : {}),
-      assign: async (tx) => type.spec.assignment === 'roundRobin'
-        ? assignRoundRobin(tx, type, eligible, blocked, slot.start, null)
-        : { providerId: eligible[0]!.providerId, hostIds: eligible.map((h) => h.providerId) },
-      checkUnderLock: async (tx, assigned) => {
-        for (const host of eligible.filter((h) => assigned.hostIds.includes(h.providerId))) {
-          await ensureWithinLimits(tx, type, host.providerId, host.zone, slot.start, null);
-        }
-        if (occurrence !== undefined) await ensureSeatFree(tx, type, occurrence, clientId, null);
-      },
+      ...assignmentOf(type, eligible, blocked, slot.start, occurrence, clientId),
     },
   );
   return toBookingView(held);

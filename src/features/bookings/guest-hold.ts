@@ -8,7 +8,10 @@ import { isValidTimeZone } from '../../domain/zoned-time.js';
 import type { AppContext, Principal } from '../context.js';
 import { readableEventType } from '../event-types/event-types.js';
 import { durationOf, hostOf, requireBookable } from '../event-types/slot-rules.js';
-import { checkedAnswers, checkTypeSlot, ensureWithinLimits } from './event-type-hold.js';
+import { blockedRange } from '../../domain/event-slots.js';
+import { seatOccurrence } from '../event-types/host-slots.js';
+import { eligibleHosts } from './assignment.js';
+import { assignmentOf, candidateHosts, checkedAnswers } from './event-type-hold.js';
 import { insertHoldUnderLocks } from './hold.js';
 import { storeManageToken } from './manage-tokens.js';
 import { newId } from '../../platform/crypto/secrets.js';
@@ -61,10 +64,16 @@ export async function holdGuestBooking(ctx: AppContext, input: GuestHoldInput): 
   requireBookable(type);
   const guest = checkedGuest(input.guest);
   const duration = durationOf(type, 'duration', input.duration);
-  const hostId = hostOf(type, 'providerId', input.providerId);
+  const asked = input.providerId === undefined ? undefined : hostOf(type, 'providerId', input.providerId);
   const answers = checkedAnswers(type, input.answers);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
-  const { blocked, zone } = await checkTypeSlot(ctx, type, hostId, slot);
+  const blocked = blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter);
+  // The same assignment as a client's hold: round robin, collective, seats (event-type-hold.ts).
+  const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot);
+  const occurrence = type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : undefined;
+  const team = assignmentOf(type, eligible, blocked, slot.start, occurrence, null);
+  // The per-provider cap counts against the host asked for, or the first that can take the slot.
+  const hostId = eligible[0]!.providerId;
   const addressHash = sha256(`address:${input.address}`);
   const horizonDays = type.spec.bookingWindow ? Infinity : ctx.config.bookingHorizonDays;
 
@@ -90,16 +99,18 @@ export async function holdGuestBooking(ctx: AppContext, input: GuestHoldInput): 
     ctx,
     GUEST_CALLER,
     {
-      id, providerId: hostId, clientId: null, eventTypeId: type.id, ...slot,
+      id, providerId: null, clientId: null, eventTypeId: type.id, ...slot,
       blockedStart: blocked.start, blockedEnd: blocked.end, notes: input.notes ?? null, answers,
       requiresConfirmation: type.spec.requiresConfirmation, cancellationNotice: type.spec.cancellationNotice,
       guest: { ...guest, addressHash },
+      ...(occurrence !== undefined ? { occurrence } : {}),
     },
     {
       guestLocks,
       horizonDays,
-      checkUnderLock: async (tx) => {
-        await ensureWithinLimits(tx, type, hostId, zone, slot.start, null);
+      assign: team.assign,
+      checkUnderLock: async (tx, assigned) => {
+        await team.checkUnderLock(tx, assigned);
         // In the hold's transaction (the token's foreign key is checked at commit): no booking without its token.
         manageToken = await storeManageToken(tx, id, 'manage');
       },
