@@ -39,9 +39,10 @@ describe('teams: round robin, collective, seats', () => {
   describe('round robin', () => {
     it('30 simultaneous holds on 30 free slots over three equal hosts: exactly 10 each', async () => {
       const hosts = await Promise.all([0, 1, 2].map(() => hostIn('Europe/Berlin')));
-      const type = await typeOf({ hosts: hosts.map((h) => ({ providerId: h.id })), assignment: 'roundRobin' });
+      // 15-minute bookings on the 15-minute grid: the 30 starts do not overlap, so every host can take every one of them.
+      const type = await typeOf({ hosts: hosts.map((h) => ({ providerId: h.id })), assignment: 'roundRobin', durations: [15] });
       const free = (await starts(`eventTypeId=${type.id}&from=${MON}&to=${MON}&timeZone=Europe/Berlin`, (await clients(1))[0]!)).map((s) => s.start);
-      expect(free).toHaveLength(31); // 09:00 .. 16:30 every 15 minutes, any host
+      expect(free).toHaveLength(32); // 09:00 .. 16:45 every 15 minutes, any host
       const cs = await clients(30);
       const answers = await Promise.all(cs.map((c, i) => hold(c, { eventTypeId: type.id, start: free[i] })));
       expect(answers.map((r) => r.statusCode)).toEqual(Array(30).fill(201));

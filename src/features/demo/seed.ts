@@ -1,4 +1,5 @@
 import { findEventTypeBySlug } from '../../db/event-types-repo.js';
+import { AppError } from '../../domain/errors.js';
 import { putSchedule } from '../availability/availability.js';
 import type { AppContext, Principal } from '../context.js';
 import { createEventType } from '../event-types/event-types.js';
@@ -24,9 +25,16 @@ export async function seedDemo(ctx: AppContext, options: { onlyIfEmpty: boolean 
     return url;
   }
   const admin: Principal = { userId: ctx.adminUserId, role: 'admin', keyId: null };
-  const { user } = await createUser(ctx, admin, {
-    name: 'Dr. Demo Example', email: `demo-provider-${Date.now()}@example.invalid`, role: 'provider', timeZone: 'Europe/Berlin',
-  });
+  // Several processes may start at once on one fresh database: on the first start the demo provider has a
+  // fixed email, so only one of them creates it; the others see email_taken and leave the seeding to it.
+  const email = options.onlyIfEmpty ? 'demo-provider@example.invalid' : `demo-provider-${Date.now()}@example.invalid`;
+  let user: { id: string };
+  try {
+    ({ user } = await createUser(ctx, admin, { name: 'Dr. Demo Example', email, role: 'provider', timeZone: 'Europe/Berlin' }));
+  } catch (error) {
+    if (options.onlyIfEmpty && error instanceof AppError && error.code === 'email_taken') return null;
+    throw error;
+  }
   const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'] as const;
   await putSchedule(ctx, admin, user.id, {
     timeZone: 'Europe/Berlin',
