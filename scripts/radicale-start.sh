@@ -24,11 +24,19 @@ answers() { # any HTTP answer (401 included) means it is up
   [[ -n "$code" && "$code" != "000" ]]
 }
 
+# Radicale reads TZID times through pytz, which Debian's packages do not pull in with --no-install-recommends:
+# without it every PUT of an event with a TZID is a 400 ("No module named 'pytz'" in its log).
+if command -v radicale >/dev/null 2>&1 && ! python3 -c 'import pytz' >/dev/null 2>&1; then
+  log "python3-tz is missing; installing with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update >&2
+  apt-get install -y --no-install-recommends python3-tz >&2
+fi
 if ! command -v radicale >/dev/null 2>&1; then
   log "radicale is not installed; installing with apt-get"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update >&2
-  apt-get install -y --no-install-recommends radicale >&2
+  apt-get install -y --no-install-recommends radicale python3-tz >&2
 fi
 
 PIDFILE="$RADICALE_DIR/radicale.pid"
