@@ -56,10 +56,13 @@ function withOpenOccurrences(
   fresh: number[],
 ): { starts: number[]; seatsLeft: number[] } {
   const prefix = `${type.id}@`;
+  // Seats already taken, by start: this type's occurrences among the host's busy time.
   const taken = new Map<number, number>();
-  host.busyOccurrences.forEach((o) => {
-    if (o.startsWith(prefix)) taken.set(Number(o.slice(prefix.length)), (taken.get(Number(o.slice(prefix.length))) ?? 0) + 1);
-  });
+  for (const o of host.busyOccurrences) {
+    if (!o.startsWith(prefix)) continue;
+    const start = Number(o.slice(prefix.length));
+    taken.set(start, (taken.get(start) ?? 0) + 1);
+  }
   const byStart = new Map(fresh.map((s) => [s, type.spec.seats]));
   const durationMs = rules.durationMinutes * 60_000;
   for (const [start, count] of taken) {
