@@ -2,10 +2,11 @@
 // Numbers only: nothing here fails the run because something is slow. A benchmark that breaks
 // shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
 // BENCH_ONLY=<part>[,<part>...] runs some parts and only prints their tables (RESULTS.md and results.json
-// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts).
+// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), booking-page.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { BOOKING_PAGE_TITLE, bookingPageBench } from './booking-page.js';
 import { contentionBench } from './contention.js';
 import { engineBench } from './engine.js';
 import { growthBench } from './growth.js';
@@ -14,7 +15,7 @@ import { httpBench, slotsRow } from './http.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
 
-const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams'];
+const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'booking-page'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const unknownParts = only.filter((x) => !PARTS.includes(x));
 if (unknownParts.length) {
@@ -144,6 +145,11 @@ if (want('team-race')) {
   tables.push(t instanceof Error ? failed(TEAM_RACE_TITLE, t) : t.table);
   raw.teamRace = t instanceof Error ? { error: t.message } : t.raw;
 }
+
+// The booking page in Chromium, after every server above has stopped (skipped, with a line saying so, without /usr/bin/chromium).
+const bookingPage = want('booking-page') ? await attempt('booking page in Chromium', () => bookingPageBench(log)) : notRun;
+if (want('booking-page')) tables.push(bookingPage instanceof Error ? failed(BOOKING_PAGE_TITLE, bookingPage) : bookingPage.table);
+raw.bookingPage = bookingPage instanceof Error ? { error: bookingPage.message } : bookingPage.raw;
 
 const hs = http instanceof Error ? undefined : http.summary;
 const cs = contention instanceof Error ? undefined : contention.summary;

@@ -39,17 +39,27 @@ export async function roundRobinStats(
   return new Map(rows.map((r) => [r.provider_id, { count: Number(r.n), lastCreatedAt: r.last === null ? null : Number(r.last) }]));
 }
 
-/** Live seats of one occurrence, and whether this client holds one of them (other than `excludeBookingId`). */
+/**
+ * Who takes a seat: a client (by id) or a guest (by email). A guest's email is
+ * compared trimmed and case-insensitively, so " Ada@Example.com" and
+ * "ada@example.com" are one guest with one seat.
+ */
+export type SeatHolder = { clientId: string } | { guestEmail: string };
+
+/** Live seats of one occurrence, and whether this holder has one of them (other than `excludeBookingId`). */
 export async function seatsTaken(
   q: Queryable,
   occurrence: string,
-  clientId: string,
+  holder: SeatHolder,
   excludeBookingId: string | null,
-): Promise<{ taken: number; byClient: boolean }> {
+): Promise<{ taken: number; byHolder: boolean }> {
+  const clientId = 'clientId' in holder ? holder.clientId : null;
+  const guestEmail = 'guestEmail' in holder ? holder.guestEmail.trim().toLowerCase() : null;
   const { rows } = await q.query<{ taken: number; mine: number }>(
-    `SELECT count(*)::int AS taken, count(*) FILTER (WHERE client_id = $2)::int AS mine
-       FROM bookings WHERE occurrence = $1 AND ${liveCondition()} AND ($3::text IS NULL OR id <> $3)`,
-    [occurrence, clientId, excludeBookingId],
+    `SELECT count(*)::int AS taken,
+            count(*) FILTER (WHERE client_id = $2 OR lower(btrim(guest_email)) = $3)::int AS mine
+       FROM bookings WHERE occurrence = $1 AND ${liveCondition()} AND ($4::text IS NULL OR id <> $4)`,
+    [occurrence, clientId, guestEmail, excludeBookingId],
   );
-  return { taken: rows[0]?.taken ?? 0, byClient: (rows[0]?.mine ?? 0) > 0 };
+  return { taken: rows[0]?.taken ?? 0, byHolder: (rows[0]?.mine ?? 0) > 0 };
 }

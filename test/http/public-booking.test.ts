@@ -309,3 +309,62 @@ describe('public booking of team types', () => {
     expect(res.json().hosts).toEqual([a.id, b.id]);
   });
 });
+
+describe('seats: one live seat of an occurrence per guest email (any letter case)', () => {
+  let server: Server;
+  let provider: Awaited<ReturnType<typeof providerAlwaysOpen>>;
+  let hour = 0;
+  // The email's hold cap (20) is far above the ten holds below, so only the seat rule can refuse them.
+  beforeAll(async () => { server = await startTestServer({ MAX_HOLDS_PER_CLIENT: '20' }); provider = await providerAlwaysOpen(server); });
+  afterAll(async () => server?.close());
+
+  /** A public 12-seat type and a fresh start of it (an hour apart, so occurrences never share a host's time). */
+  async function seated() {
+    const type = await publicType(server, provider, { durations: [30], seats: 12, questions: [] });
+    const start = localInstant(plusDays(DAY, 1), `${String(hour++).padStart(2, '0')}:00`, 'Europe/Berlin');
+    return { type, start };
+  }
+  const seat = (address: string, eventTypeId: string, start: string, email: string) =>
+    from(server, address)('POST', '/v1/bookings', { eventTypeId, start, guest: { name: 'Seat Taker', email } });
+
+  it('a second seat for the same email is a 409 already_booked; another email still gets one; a cancelled seat frees the email', async () => {
+    const { type, start } = await seated();
+    const first = await seat('198.51.100.30', type.id, start, 'ada@example.com');
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await seat('198.51.100.31', type.id, start, 'ADA@Example.COM');
+    expect(expectProblem(again, 409).code).toBe('already_booked');
+    expect((await seat('198.51.100.32', type.id, start, 'alan@example.com')).statusCode).toBe(201);
+    const b = first.json();
+    expect((await from(server, '198.51.100.30')('POST', `/v1/bookings/${b.id}/cancel?token=${b.manageToken}`, {})).statusCode).toBe(200);
+    expect((await seat('198.51.100.33', type.id, start, 'Ada@example.com')).statusCode).toBe(201);
+  });
+
+  it('ten simultaneous holds by one email (different letter case, different addresses) on one start: exactly one 201', async () => {
+    const { type, start } = await seated();
+    const cases = ['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.com', 'rAcE@example.COM'];
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => seat(`192.0.2.${30 + i}`, type.id, start, cases[i % cases.length]!)));
+    const statuses = answers.map((r) => r.statusCode).sort();
+    expect(statuses, answers.map((r) => r.body).join('\n')).toEqual([201, ...Array(9).fill(409)]);
+    expect(answers.filter((r) => r.statusCode === 409).every((r) => r.json().code === 'already_booked')).toBe(true);
+    const live = await server.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM bookings WHERE event_type_id = $1 AND status = 'held'`, [type.id]);
+    expect(live.rows[0]!.n).toBe(1);
+  });
+
+  it('a guest moves a seat only to an occurrence with a seat left and none of its email\'s (409 already_booked / slot_taken)', async () => {
+    const a = await seated();
+    const mine = (await seat('198.51.100.40', a.type.id, a.start, 'mover@example.com')).json();
+    const other = localInstant(plusDays(DAY, 1), `${String(hour++).padStart(2, '0')}:00`, 'Europe/Berlin');
+    expect((await seat('198.51.100.41', a.type.id, other, 'Mover@Example.com')).statusCode).toBe(201);
+    const moved = await from(server, '198.51.100.40')('POST', `/v1/bookings/${mine.id}/reschedule?token=${mine.manageToken}`, { start: other });
+    expect(expectProblem(moved, 409).code).toBe('already_booked');
+    // A full occurrence: a 2-seat type, both seats taken by others.
+    const small = await publicType(server, provider, { durations: [30], seats: 2, questions: [] });
+    const full = localInstant(plusDays(DAY, 1), `${String(hour++).padStart(2, '0')}:00`, 'Europe/Berlin');
+    const free = localInstant(plusDays(DAY, 1), `${String(hour++).padStart(2, '0')}:00`, 'Europe/Berlin');
+    for (const email of ['f1@example.com', 'f2@example.com']) expect((await seat('198.51.100.42', small.id, full, email)).statusCode).toBe(201);
+    const guest = (await seat('198.51.100.43', small.id, free, 'f3@example.com')).json();
+    const intoFull = await from(server, '198.51.100.43')('POST', `/v1/bookings/${guest.id}/reschedule?token=${guest.manageToken}`, { start: full });
+    expect(expectProblem(intoFull, 409).code).toBe('slot_taken');
+  });
+});

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { EventTypeRecord } from '../../db/event-types-repo.js';
-import { busyProviders, roundRobinStats, seatsTaken } from '../../db/team-repo.js';
+import { busyProviders, roundRobinStats, seatsTaken, type SeatHolder } from '../../db/team-repo.js';
 import { AppError } from '../../domain/errors.js';
 import type { Interval } from '../../domain/intervals.js';
 import { chooseHost } from '../../domain/round-robin.js';
@@ -85,15 +85,28 @@ export async function assignRoundRobin(
   return { providerId: chosen, hostIds: [chosen] };
 }
 
-/** A seat of an occurrence: one per client, at most `seats` live ones (counted under the host's lock). */
+/**
+ * A seat of an occurrence: one per client or guest email, at most `seats` live
+ * ones. Both are counted under the host's lock (a seated type has one host), so
+ * ten simultaneous holds by one guest email give one seat.
+ */
 export async function ensureSeatFree(
   tx: Queryable,
   type: EventTypeRecord,
   occurrence: string,
-  clientId: string,
+  holder: SeatHolder,
   excludeBookingId: string | null,
 ): Promise<void> {
-  const { taken, byClient } = await seatsTaken(tx, occurrence, clientId, excludeBookingId);
-  if (byClient) throw new AppError('already_booked', 'You already have a seat at this time.');
+  const { taken, byHolder } = await seatsTaken(tx, occurrence, holder, excludeBookingId);
+  if (byHolder) {
+    throw new AppError('already_booked', 'clientId' in holder ? 'You already have a seat at this time.' : 'This email address already has a seat at this time.');
+  }
   if (taken >= type.spec.seats) throw new AppError('slot_taken', `All ${type.spec.seats} seats at this time are taken.`);
+}
+
+/** Who holds a booking's seat: its client, or its guest's email. */
+export function seatHolderOf(b: { clientId: string | null; guest: { email: string } | null }): SeatHolder {
+  if (b.clientId !== null) return { clientId: b.clientId };
+  if (b.guest !== null) return { guestEmail: b.guest.email };
+  throw new Error('a booking has a client or a guest');
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { EventTypeRecord } from '../../db/event-types-repo.js';
+import type { SeatHolder } from '../../db/team-repo.js';
 import { validateAnswers } from '../../domain/answers.js';
 import { AppError, invalidFields } from '../../domain/errors.js';
 import { blockedRange, checkEventSlot, type EventSlotVerdict } from '../../domain/event-slots.js';
@@ -91,7 +92,7 @@ export function assignmentOf(
   blocked: Interval,
   start: number,
   occurrence: string | undefined,
-  clientId: string | null,
+  seatHolder: SeatHolder,
 ): Required<Pick<HoldOptions, 'assign' | 'checkUnderLock'>> {
   return {
     assign: async (tx) => type.spec.assignment === 'roundRobin'
@@ -101,8 +102,7 @@ export function assignmentOf(
       for (const host of eligible.filter((h) => assigned.hostIds.includes(h.providerId))) {
         await ensureWithinLimits(tx, type, host.providerId, host.zone, start, null);
       }
-      // A guest has no client id: capacity still counts; one seat per guest is not checked.
-      if (occurrence !== undefined) await ensureSeatFree(tx, type, occurrence, clientId ?? '', null);
+      if (occurrence !== undefined) await ensureSeatFree(tx, type, occurrence, seatHolder, null);
     },
   };
 }
@@ -140,7 +140,7 @@ export async function holdEventTypeBooking(
     {
       // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
       ...(type.spec.bookingWindow ? { horizonDays: Infinity } : {}),
-      ...assignmentOf(type, eligible, blocked, slot.start, occurrence, clientId),
+      ...assignmentOf(type, eligible, blocked, slot.start, occurrence, { clientId }),
     },
   );
   return toBookingView(held);

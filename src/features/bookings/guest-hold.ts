@@ -71,7 +71,7 @@ export async function holdGuestBooking(ctx: AppContext, input: GuestHoldInput): 
   // The same assignment as a client's hold: round robin, collective, seats (event-type-hold.ts).
   const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot);
   const occurrence = type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : undefined;
-  const team = assignmentOf(type, eligible, blocked, slot.start, occurrence, null);
+  const team = assignmentOf(type, eligible, blocked, slot.start, occurrence, { guestEmail: guest.email });
   // The per-provider cap counts against the host asked for, or the first that can take the slot.
   const hostId = eligible[0]!.providerId;
   const addressHash = sha256(`address:${input.address}`);

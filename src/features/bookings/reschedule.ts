@@ -13,7 +13,7 @@ import { durationOf } from '../event-types/slot-rules.js';
 import { checkDuration } from '../slots/slots.js';
 import { checkV1Slot } from './bookings.js';
 import { ensureWithinLimits } from './event-type-hold.js';
-import { assignRoundRobin, eligibleHosts, ensureSeatFree, type EligibleHost } from './assignment.js';
+import { assignRoundRobin, eligibleHosts, ensureSeatFree, seatHolderOf, type EligibleHost } from './assignment.js';
 import { seatOccurrence } from '../event-types/host-slots.js';
 import { bookingConflict, lockProviderAndClear, type Assignment } from './hold.js';
 import { allowed } from './lifecycle.js';
@@ -54,8 +54,8 @@ export async function rescheduleBooking(
         for (const host of slot.hosts.filter((h) => assigned.hostIds.includes(h.providerId))) {
           await ensureWithinLimits(tx, type, host.providerId, host.zone, slot.start, b.id);
         }
-        // A seat moves to the new start's occurrence, if a seat is left there.
-        if (type.spec.seats > 1 && b.clientId !== null) await ensureSeatFree(tx, type, occurrence, b.clientId, b.id);
+        // A seat moves to the new start's occurrence, if a seat is left there and its client (or guest email) has none.
+        if (type.spec.seats > 1) await ensureSeatFree(tx, type, occurrence, seatHolderOf(b), b.id);
       }
       const status = statusAfterMove(b, relation);
       const moved = await moveBooking(tx, id, {
