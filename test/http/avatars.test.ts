@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openObjectStore } from '../../src/features/identity/avatar-store.js';
 import { admin, createUser, expectProblem } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { avatarColumns, jpegOf, pathOf, pngOf, putUpload, webpOf } from './avatar-helpers.js';
@@ -204,6 +205,19 @@ describe('avatars on the local store (signed upload URLs of this server)', () =>
     expectProblem(await other.call('POST', '/v1/users/me/avatar/complete', { uploadId: upload.uploadId }), 409);
     expectProblem(await other.call('POST', '/v1/users/me/avatar/complete', { uploadId: '../x' }), 400);
     expect((await other.call('GET', '/v1/users/me')).json().avatarUrl).toBeUndefined();
+  });
+
+  it('another process of the same database accepts the URL (the signing key is kept in the database)', async () => {
+    const user = await createUser(server, 'client');
+    const upload = await signed(user.call, 'image/png', 100);
+    const url = new URL(upload.uploadUrl);
+    const key = url.pathname.replace('/v1/uploads/', '');
+    const query = Object.fromEntries(url.searchParams);
+    const otherProcess = await openObjectStore(server.db, server.config);
+    expect(otherProcess.kind === 'local' && otherProcess.verifyPut(key, query, now)).toMatchObject({ ok: true, size: 100 });
+    // UPLOAD_SIGNING_KEY replaces the stored key: a process configured with another key refuses the URL.
+    const configured = await openObjectStore(server.db, { ...server.config, avatars: { ...server.config.avatars, signingKey: 'k'.repeat(32) } });
+    expect(configured.kind === 'local' && configured.verifyPut(key, query, now)).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
   it('requires a key to sign, and erases an erased client\'s image', async () => {
