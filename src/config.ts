@@ -72,6 +72,8 @@ export interface Config {
   webhookAllowPrivateUrls: boolean;
   /** The first retry's delay; later ones are multiples of it (5 s, 30 s, 2 min, 10 min, 1 h... by default). */
   webhookRetryBaseMs: number;
+  /** Profile images: their size limit, how long a signed upload URL works, and where they are stored. */
+  avatars: AvatarConfig;
   /** How often the delivery worker looks for due deliveries. */
   webhookPollMs: number;
   /** How long a receiver may take to answer before the attempt counts as failed. */
@@ -86,6 +88,32 @@ export interface GoogleConfig {
   authUrl: string;
   tokenUrl: string;
   apiRootUrl: string;
+}
+
+export interface AvatarConfig {
+  /** AVATAR_MAX_BYTES: the largest image accepted (2 MiB by default). */
+  maxBytes: number;
+  /** UPLOAD_URL_TTL_SECONDS: how long a signed upload URL works (5 minutes by default). */
+  uploadUrlTtlSeconds: number;
+  /**
+   * UPLOAD_SIGNING_KEY: the HMAC key of the local store's upload URLs (32+ characters).
+   * null: a random key made once and kept in the database (server_secrets), shared by every process.
+   */
+  signingKey: string | null;
+  /** S3_BUCKET and the rest: an S3-compatible bucket; null stores images under DATA_DIR (or in memory). */
+  s3: S3Config | null;
+}
+
+export interface S3Config {
+  bucket: string;
+  /** S3_REGION; required (use any value, e.g. us-east-1, for servers that ignore it). */
+  region: string;
+  /** S3_ENDPOINT: an S3-compatible server (MinIO, R2, ...); null is AWS itself. */
+  endpoint: string | null;
+  /** S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: both or neither (neither: the AWS SDK's default credential chain). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | null;
+  /** S3_FORCE_PATH_STYLE: http://endpoint/bucket/key instead of http://bucket.endpoint/key; true by default with S3_ENDPOINT. */
+  forcePathStyle: boolean;
 }
 
 export interface MailConfig {
@@ -279,6 +307,44 @@ function readMail(env: Env): MailConfig | null {
   return { smtpUrl, from, reminderMinutes, ...timeouts, sendTimeoutMs, pollMs, retryBaseMs };
 }
 
+/** S3_*: all or nothing around S3_BUCKET, so a half-configured bucket stops the start instead of falling back to disk. */
+function readS3(env: Env): S3Config | null {
+  const names = ['S3_BUCKET', 'S3_REGION', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
+  const bucket = env.S3_BUCKET?.trim() || null;
+  if (bucket === null) {
+    const stray = names.find((name) => env[name]?.trim());
+    if (stray) throw new ConfigError('S3_BUCKET', `is required when ${stray} is set`);
+    return null;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('S3_BUCKET', 'must be a bucket name: 3 to 63 lowercase letters, digits, dots or hyphens');
+  const region = env.S3_REGION?.trim();
+  if (!region) throw new ConfigError('S3_REGION', 'is required with S3_BUCKET (e.g. us-east-1)');
+  const endpoint = readUrl(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  const accessKeyId = env.S3_ACCESS_KEY_ID?.trim() || null;
+  const secretAccessKey = env.S3_SECRET_ACCESS_KEY?.trim() || null;
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    throw new ConfigError(accessKeyId === null ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
+  }
+  return {
+    bucket,
+    region,
+    endpoint: endpoint?.replace(/\/+$/, '') ?? null,
+    credentials: accessKeyId !== null && secretAccessKey !== null ? { accessKeyId, secretAccessKey } : null,
+    forcePathStyle: readBool(env, 'S3_FORCE_PATH_STYLE', endpoint !== null),
+  };
+}
+
+function readAvatars(env: Env): AvatarConfig {
+  const signingKey = env.UPLOAD_SIGNING_KEY?.trim() || null;
+  if (signingKey !== null && signingKey.length < 32) throw new ConfigError('UPLOAD_SIGNING_KEY', 'must be at least 32 characters long (try `openssl rand -base64 32`)');
+  return {
+    maxBytes: readInt(env, 'AVATAR_MAX_BYTES', 2 * 1024 * 1024, 1024, 20 * 1024 * 1024),
+    uploadUrlTtlSeconds: readInt(env, 'UPLOAD_URL_TTL_SECONDS', 300, 10, 3600),
+    signingKey,
+    s3: readS3(env),
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -336,5 +402,6 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRetryBaseMs: readInt(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
     webhookPollMs: readInt(env, 'WEBHOOK_POLL_MS', 1000, 10, 3_600_000),
     webhookTimeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    avatars: readAvatars(env),
   };
 }

@@ -18,6 +18,7 @@ import { smtpMailer } from './integrations/mail/smtp-mailer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
+import { openObjectStore } from './features/identity/avatar-store.js';
 import { buildApp } from './http/app.js';
 import { rateLimitPolicyOf } from './http/rate-limit.js';
 
@@ -62,7 +63,8 @@ export async function createServer(
   const mail = config.mail
     ? { notifier: createBookingNotifier({ reminderMinutes: config.mail.reminderMinutes, clock }), mailer: smtpMailer(config.mail) }
     : {};
-  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, redis, ...mail };
+  const objectStore = await openObjectStore(db, config);
+  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, redis, objectStore, ...mail };
   // The live stream's source: this process tails the events outbox, or with Redis one leader does for all.
   const onFeedError = (error: unknown) => app?.log.error({ err: error }, 'change feed failed');
   const redisFeed = redis ? new RedisChangeFeed(db, redis, { prefix, onError: onFeedError, onFallback: fellBack('change_feed') }) : null;

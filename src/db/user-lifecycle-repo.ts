@@ -61,7 +61,8 @@ export async function dropCalendarConnections(q: Queryable, providerId: string):
  */
 export async function eraseClientData(q: Queryable, id: string): Promise<void> {
   await q.query(
-    `UPDATE users SET name = 'Erased user', email = 'erased:' || id, time_zone = 'UTC', password_hash = NULL WHERE id = $1`,
+    `UPDATE users SET name = 'Erased user', email = 'erased:' || id, time_zone = 'UTC', password_hash = NULL,
+            avatar_key = NULL, avatar_content_type = NULL WHERE id = $1`,
     [id],
   );
   await q.query('UPDATE bookings SET notes = NULL, cancel_reason = NULL WHERE client_id = $1', [id]);

@@ -17,9 +17,11 @@ export interface UserRecord {
   createdAt: Date;
   /** Set when the user was deleted (a provider deactivated, a client erased): see user-lifecycle.ts. */
   deactivatedAt: Date | null;
+  /** The profile image: its object key and sniffed type (src/features/identity/avatars.ts); null without one. */
+  avatar: { key: string; contentType: string } | null;
 }
 
-export const USER_COLUMNS = 'id, name, email, role, kind, time_zone, password_hash, created_at, deactivated_at';
+export const USER_COLUMNS = 'id, name, email, role, kind, time_zone, password_hash, created_at, deactivated_at, avatar_key, avatar_content_type';
 const COLUMNS = USER_COLUMNS;
 
 export interface UserRow {
@@ -32,6 +34,8 @@ export interface UserRow {
   password_hash: string | null;
   created_at: Date;
   deactivated_at: Date | null;
+  avatar_key: string | null;
+  avatar_content_type: string | null;
 }
 
 export function toRecord(row: UserRow): UserRecord {
@@ -45,12 +49,13 @@ export function toRecord(row: UserRow): UserRecord {
     passwordHash: row.password_hash,
     createdAt: row.created_at,
     deactivatedAt: row.deactivated_at,
+    avatar: row.avatar_key !== null && row.avatar_content_type !== null ? { key: row.avatar_key, contentType: row.avatar_content_type } : null,
   };
 }
 
 export async function insertUser(
   q: Queryable,
-  user: Omit<UserRecord, 'createdAt' | 'deactivatedAt' | 'kind'> & { kind?: ProviderKind },
+  user: Omit<UserRecord, 'createdAt' | 'deactivatedAt' | 'kind' | 'avatar'> & { kind?: ProviderKind },
 ): Promise<UserRecord> {
   const { rows } = await q.query<UserRow>(
     `INSERT INTO users (id, name, email, role, kind, time_zone, password_hash)

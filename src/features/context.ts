@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Role } from '../db/users-repo.js';
 import type { AppMetrics } from '../platform/metrics/app-metrics.js';
+import type { ObjectStore } from '../platform/object-store/object-store.js';
 import type { RedisConnection } from '../platform/redis.js';
 import type { Mailer } from './notifications/mailer.js';
 import type { BookingNotifier } from './notifications/outbox.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   /** With SMTP_URL: queues a change's mails in its transaction (src/features/notifications/outbox.ts), and sends them. */
   notifier?: BookingNotifier;
   mailer?: Mailer;
+  /** Where profile images are stored: an S3 bucket with S3_BUCKET, else DATA_DIR (or memory). */
+  objectStore: ObjectStore;
 }
 
 /**

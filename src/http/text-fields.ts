@@ -10,6 +10,8 @@ function firstProblem(value: unknown, path: string, key: string | null): [string
     const problem = key !== null && NAME_FIELDS.has(key) ? nameProblem(value) : textProblem(value);
     return problem ? [path, problem] : null;
   }
+  // A binary body (an image upload) holds no text fields; walking its bytes one by one would be slow.
+  if (Buffer.isBuffer(value)) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = firstProblem(value[i], `${path}/${i}`, null);

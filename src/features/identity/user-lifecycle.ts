@@ -16,6 +16,7 @@ import { cancelBooking } from '../bookings/lifecycle.js';
 import type { AppContext, Principal } from '../context.js';
 import { requireTimeZone } from '../slots/time-range.js';
 import { toUserView, type UserView } from './users.js';
+import { forgetAvatarObject } from './avatars.js';
 import type { UpdateUserBody } from '../../http/schemas/users.js';
 
 /**
@@ -63,7 +64,7 @@ export async function updateUser(ctx: AppContext, caller: Principal, id: string,
   try {
     const updated = await updateUserFields(ctx.db, id, changes);
     if (!updated) throw new AppError('not_found', `No user with id "${id}".`);
-    return toUserView(updated);
+    return toUserView(updated, ctx.config.publicBaseUrl);
   } catch (error) {
     if (sqlState(error) === SQLSTATE.uniqueViolation) {
       throw new AppError('email_taken', `A user with the email "${changes.email ?? ''}" already exists.`);
@@ -120,4 +121,6 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
       await eraseClientData(tx, id);
     }
   });
+  // The erased client's image goes too (its row no longer names it; a failure leaves only an orphan object).
+  if (user.role === 'client') await forgetAvatarObject(ctx, user.avatar?.key ?? null);
 }

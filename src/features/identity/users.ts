@@ -9,6 +9,7 @@ import type { AppContext, Principal } from '../context.js';
 import { hashPassword, newId, verifyPassword } from '../../platform/crypto/secrets.js';
 import { formatInstant } from '../../domain/zoned-time.js';
 import type { ChangePasswordBody, CreateUserBody } from '../../http/schemas/users.js';
+import { avatarUrlOf } from './avatars.js';
 
 export interface UserView {
   id: string;
@@ -21,9 +22,12 @@ export interface UserView {
   createdAt: string;
   /** Only on deleted users, which only an admin sees. */
   deactivatedAt?: string;
+  /** Only when the user has a profile image (src/features/identity/avatars.ts). */
+  avatarUrl?: string;
 }
 
-export function toUserView(user: UserRecord, withPrivateFields = true): UserView {
+export function toUserView(user: UserRecord, publicBaseUrl: string, withPrivateFields = true): UserView {
+  const avatarUrl = avatarUrlOf(publicBaseUrl, user.avatar);
   return {
     id: user.id,
     name: user.name,
@@ -33,6 +37,7 @@ export function toUserView(user: UserRecord, withPrivateFields = true): UserView
     timeZone: user.timeZone,
     createdAt: formatInstant(user.createdAt.getTime()),
     ...(user.deactivatedAt !== null ? { deactivatedAt: formatInstant(user.deactivatedAt.getTime()) } : {}),
+    ...(avatarUrl !== undefined ? { avatarUrl } : {}),
   };
 }
 
@@ -82,9 +87,9 @@ export async function createUser(
         timeZone,
         passwordHash,
       });
-      if (resource) return { user: toUserView(user), apiKey: null };
+      if (resource) return { user: toUserView(user, ctx.config.publicBaseUrl), apiKey: null };
       const key = await issueApiKey(tx, user.id, { name: 'default', expiresAt: null });
-      return { user: toUserView(user), apiKey: key.secret };
+      return { user: toUserView(user, ctx.config.publicBaseUrl), apiKey: key.secret };
     });
   } catch (error) {
     if (sqlState(error) === SQLSTATE.uniqueViolation) {
@@ -136,14 +141,14 @@ export async function changePassword(
 export async function getMe(ctx: AppContext, caller: Principal): Promise<UserView> {
   const user = await findUserById(ctx.db, caller.userId);
   if (!user) throw new AppError('unauthenticated', 'The key belongs to a user that no longer exists.');
-  return toUserView(user);
+  return toUserView(user, ctx.config.publicBaseUrl);
 }
 
 /** Self and admin see everything; anyone with a key sees a provider's public fields; the rest is a 404. */
 export async function getUser(ctx: AppContext, caller: Principal, id: string): Promise<UserView> {
   const user = await findUserById(ctx.db, id);
-  if (user && caller.role === 'admin') return toUserView(user);
-  if (user && user.deactivatedAt === null && caller.userId === user.id) return toUserView(user);
-  if (user && user.deactivatedAt === null && user.role === 'provider') return toUserView(user, false);
+  if (user && caller.role === 'admin') return toUserView(user, ctx.config.publicBaseUrl);
+  if (user && user.deactivatedAt === null && caller.userId === user.id) return toUserView(user, ctx.config.publicBaseUrl);
+  if (user && user.deactivatedAt === null && user.role === 'provider') return toUserView(user, ctx.config.publicBaseUrl, false);
   throw new AppError('not_found', `No user with id "${id}".`);
 }

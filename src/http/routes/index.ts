@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../features/context.js';
 import { adminMailRoutes } from './admin-mail.js';
 import { apiKeyRoutes } from './api-keys.js';
+import { avatarRoutes } from './avatars.js';
 import { availabilityRoutes } from './availability.js';
 import { availabilityItemRoutes } from './availability-items.js';
 import { bookingRoutes } from './bookings.js';
@@ -23,7 +24,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   await app.register(bookingPageRoutes(ctx));
   for (const routes of [
     userRoutes, apiKeyRoutes, availabilityRoutes, availabilityItemRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes,
-    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes, providerRoutes,
+    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes, providerRoutes, avatarRoutes,
   ]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }

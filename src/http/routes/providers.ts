@@ -4,6 +4,7 @@ import type { AppContext } from '../../features/context.js';
 import { listProviders } from '../../features/identity/directory.js';
 import { Id, named, PageOf, PageQuery, Security, TimeZone } from '../schemas/common.js';
 import { errorResponses } from '../schemas/errors.js';
+import { AvatarUrl } from '../schemas/avatars.js';
 
 const Kind = Type.Union([Type.Literal('person'), Type.Literal('resource')]);
 
@@ -12,6 +13,7 @@ export const ProviderSummary = named('Provider', Type.Object({
   name: Type.String(),
   kind: Kind,
   timeZone: TimeZone,
+  avatarUrl: Type.Optional(AvatarUrl),
 }), 'A provider\'s public fields: a person or a resource (room, machine)');
 
 const ProviderListQuery = Type.Object({
@@ -36,6 +38,6 @@ export const providerRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => as
       ...(kind !== undefined ? { kind } : {}),
       ...(q !== undefined ? { q } : {}),
       ...(cursor !== undefined ? { cursor } : {}),
-    });
+    }, ctx.config.publicBaseUrl);
   });
 };

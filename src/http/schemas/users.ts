@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Id, Instant, named, TimeZone } from './common.js';
+import { AvatarUrl } from './avatars.js';
 
 export const Role = named('Role', Type.Union([Type.Literal('admin'), Type.Literal('provider'), Type.Literal('client')]));
 
@@ -12,6 +13,7 @@ export const User = named('User', Type.Object({
   timeZone: TimeZone,
   createdAt: Instant,
   deactivatedAt: Type.Optional(Instant),
+  avatarUrl: Type.Optional(AvatarUrl),
 }), 'A user (email only for itself and admins)');
 
 export const CreateUserBody = named('CreateUserRequest', Type.Object(
