@@ -17,6 +17,7 @@ import type { AppContext, Principal } from '../context.js';
 import { requireTimeZone } from '../slots/time-range.js';
 import { toUserView, type UserView } from './users.js';
 import type { UpdateUserBody } from '../../http/schemas/users.js';
+import { deleteIdentitiesOf } from '../../db/oidc-repo.js';
 
 /**
  * Changing and deleting users. Who may: the user itself and an admin; a
@@ -118,6 +119,7 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
       refuseLiveBookings(await liveFutureBookingIds(tx, 'client_id', id), 'The client');
       await deactivateUser(tx, id);
       await eraseClientData(tx, id);
+      await deleteIdentitiesOf(tx, id); // its sign-in links (issuer + subject) identify the person too
     }
   });
 }
