@@ -25,7 +25,12 @@ export interface TestIssuer {
   close(): Promise<void>;
 }
 
-export async function startTestIssuer(redirectUris: string[]): Promise<TestIssuer> {
+/**
+ * `emailInIdToken`: put email and email_verified in the ID token itself (as
+ * Google does); by default oidc-provider follows OpenID Connect Core 5.4 and
+ * sends scope claims from UserInfo only.
+ */
+export async function startTestIssuer(redirectUris: string[], options: { emailInIdToken?: boolean } = {}): Promise<TestIssuer> {
   const accounts = new Map<string, TestAccount>();
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
   const server: Server = createServer((req, res) => handle(req, res));
@@ -44,6 +49,7 @@ export async function startTestIssuer(redirectUris: string[]): Promise<TestIssue
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: false } },
+    conformIdTokenClaims: !options.emailInIdToken,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx, id) {
       const account = accounts.get(id);

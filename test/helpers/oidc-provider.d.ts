@@ -14,6 +14,7 @@ declare module 'oidc-provider' {
     cookies?: { keys: string[] };
     jwks?: { keys: Record<string, unknown>[] };
     ttl?: Record<string, number>;
+    conformIdTokenClaims?: boolean;
     claims?: Record<string, string[]>;
     features?: Record<string, { enabled: boolean }>;
     interactions?: { url(ctx: unknown, interaction: { uid: string }): string };

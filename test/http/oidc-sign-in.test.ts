@@ -214,9 +214,40 @@ describe('sign-in with OpenID Connect', () => {
     }
   });
 
+  it('a deleted user is not signed in again; an erased client\'s links are gone', async () => {
+    issuer.accounts.set('hank-sub', { email: 'hank@example.test', emailVerified: true });
+    const hank = (await signIn('hank-sub')).json();
+    expect(hank.outcome).toBe('created');
+    const erased = await client(server, hank.apiKey)('DELETE', `/v1/users/${hank.user.id}`);
+    expect(erased.statusCode, erased.body).toBe(204);
+    const links = await server.db.query('SELECT * FROM user_identities WHERE user_id = $1', [hank.user.id]);
+    expect(links.rows).toEqual([]);
+
+    const provider = await admin(server)('POST', '/v1/users', { name: 'Ivy', email: 'ivy@example.test', role: 'provider' });
+    issuer.accounts.set('ivy-sub', { email: 'ivy@example.test', emailVerified: true });
+    expect((await signIn('ivy-sub')).json().outcome).toBe('linked');
+    expect((await admin(server)('DELETE', `/v1/users/${provider.json().user.id}`)).statusCode).toBe(204);
+    expect(expectProblem(await signIn('ivy-sub'), 403).code).toBe('forbidden');
+  });
+
   it('an unknown provider is a 404 on both routes', async () => {
     for (const path of ['/v1/auth/oidc/nope/start', '/v1/auth/oidc/nope/callback?code=a&state=b', '/v1/auth/oidc/__proto__/start']) {
       expect(expectProblem(await server.app.inject({ method: 'GET', url: path }), 404).code).toBe('not_found');
+    }
+  });
+
+  it('an issuer that cannot be reached is a 503 problem, and nothing is stored', async () => {
+    const down = await startTestServer({
+      PUBLIC_BASE_URL: BASE,
+      OIDC_ISSUERS: JSON.stringify({ down: { issuer: 'http://127.0.0.1:9', clientId: 'x', clientSecret: 'y' } }),
+    });
+    try {
+      const problem = expectProblem(await down.app.inject({ method: 'GET', url: '/v1/auth/oidc/down/start' }), 503);
+      expect(problem.code).toBe('unavailable');
+      expect(problem.detail).toContain('"down" could not be reached');
+      expect(Number((await down.db.query<{ n: string }>('SELECT count(*) AS n FROM oidc_states')).rows[0]!.n)).toBe(0);
+    } finally {
+      await down.close();
     }
   });
 
@@ -227,5 +258,36 @@ describe('sign-in with OpenID Connect', () => {
     expect(location.searchParams.get('client_id')).toBe(server.config.google.clientId);
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
     expect(location.searchParams.get('redirect_uri')).toBe(callbackOf('google'));
+  });
+});
+
+describe('sign-in with an issuer that puts the email in the ID token (as Google does)', () => {
+  let issuer: TestIssuer;
+  let server: TestServer;
+  beforeAll(async () => {
+    issuer = await startTestIssuer([callbackOf('idtoken')], { emailInIdToken: true });
+    server = await startTestServer({
+      PUBLIC_BASE_URL: BASE, OPEN_SIGNUP: 'true',
+      OIDC_ISSUERS: JSON.stringify({ idtoken: { issuer: issuer.issuer, clientId: issuer.clientId, clientSecret: issuer.clientSecret } }),
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await issuer?.close();
+  });
+
+  it('reads the verified email from the ID token, and refuses an unverified one', async () => {
+    const signIn = async (account: string) => {
+      const started = await server.app.inject({ method: 'GET', url: '/v1/auth/oidc/idtoken/start' });
+      const back = await signInAtIssuer(String(started.headers.location), { account, callbackPrefix: callbackOf('idtoken') });
+      const cookie = String(started.headers['set-cookie']).split(';')[0]!;
+      return server.app.inject({ method: 'GET', url: `/v1/auth/oidc/idtoken/callback${back.search}`, headers: { cookie } });
+    };
+    issuer.accounts.set('jo-sub', { email: 'jo@example.test', emailVerified: true });
+    issuer.accounts.set('kim-sub', { email: 'kim@example.test', emailVerified: false });
+    const res = await signIn('jo-sub');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ outcome: 'created', user: { email: 'jo@example.test', role: 'client' } });
+    expect(expectProblem(await signIn('kim-sub'), 403).code).toBe('oidc_email_unverified');
   });
 });
