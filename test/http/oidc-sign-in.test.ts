@@ -291,3 +291,20 @@ describe('sign-in with an issuer that puts the email in the ID token (as Google 
     expect(expectProblem(await signIn('kim-sub'), 403).code).toBe('oidc_email_unverified');
   });
 });
+
+describe('sign-in routes are rate-limited by client address', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '2', RATE_LIMIT_BURST: '2' });
+  });
+  afterAll(async () => server?.close());
+
+  it('like every unauthenticated route: past the burst a 429 with Retry-After', async () => {
+    const get = (url: string) => server.app.inject({ method: 'GET', url, remoteAddress: '127.0.0.7' });
+    expect((await get('/v1/auth/oidc/google/start')).statusCode).toBe(302);
+    expectProblem(await get('/v1/auth/oidc/google/callback?state=x&code=y'), 400);
+    const limited = expectProblem(await get('/v1/auth/oidc/google/start'), 429);
+    expect(limited.code).toBe('rate_limited');
+    expect((await get('/v1/auth/oidc/google/callback?state=x&code=y')).statusCode).toBe(429);
+  });
+});
