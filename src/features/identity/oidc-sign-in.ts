@@ -102,14 +102,20 @@ export async function completeOidcSignIn(ctx: AppContext, name: string, callback
     if (error.kind === 'unreachable') throw unreachable(issuer, error);
     throw new AppError('oidc_rejected', `The sign-in was refused: ${error.message}. Start again.`);
   }
-  if (signIn.email === null || !signIn.emailVerified) {
-    throw new AppError('oidc_email_unverified', `The sign-in provider "${name}" has not verified this account's email address; verify it there, then sign in again.`);
+  const email = usableEmail(signIn.email);
+  if (email === null || !signIn.emailVerified) {
+    throw new AppError('oidc_email_unverified', `The sign-in provider "${name}" sent no verified email address for this account; verify it there, then sign in again.`);
   }
-  const { user, outcome } = await findOrCreateUser(ctx, issuer, signIn);
+  const { user, outcome } = await findOrCreateUser(ctx, issuer, { ...signIn, email });
   const expiresAt = new Date(ctx.clock.now() + ctx.config.loginKeyTtlSeconds * 1000);
   const keyName = `oidc:${name}`;
   const key = await issueApiKeyWithinCap(ctx, user.id, { name: keyName, expiresAt, replaceOldestNamed: keyName });
   return { apiKey: key.secret, expiresAt: formatInstant(expiresAt.getTime()), outcome, user: toUserView(user) };
+}
+
+/** One address of at most 320 characters, no spaces or control characters; anything else is as good as none. */
+function usableEmail(email: string | null): string | null {
+  return email !== null && email.length <= 320 && /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(email) ? email : null;
 }
 
 /** A name for a new user: the issuer's, else the email's local part; printable, at most 200 characters. */
@@ -127,9 +133,9 @@ function refuseUser(user: UserRecord): void {
 async function findOrCreateUser(
   ctx: AppContext,
   issuer: OidcIssuerConfig,
-  signIn: IssuerSignIn & { email: string | null },
+  signIn: IssuerSignIn & { email: string },
 ): Promise<{ user: UserRecord; outcome: OidcSignInResult['outcome'] }> {
-  const email = signIn.email!;
+  const { email } = signIn;
   try {
     return await ctx.db.transaction(async (tx) => {
       // Two first sign-ins of one subject at once: the second finds the first's link.
@@ -152,7 +158,7 @@ async function findOrCreateUser(
         throw new AppError('forbidden', `No user has the email ${email}, and sign-up through "${issuer.name}" is closed; ask an administrator for an account.`);
       }
       const user = await insertUser(tx, {
-        id: newId('usr'), name: nameFor({ ...signIn, email }), email, role: 'client', timeZone: 'UTC', passwordHash: null,
+        id: newId('usr'), name: nameFor(signIn), email, role: 'client', timeZone: 'UTC', passwordHash: null,
       });
       await linkIdentity(tx, { issuer: issuer.issuer, subject: signIn.subject, userId: user.id, email });
       return { user, outcome: 'created' as const };
