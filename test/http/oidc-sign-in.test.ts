@@ -19,6 +19,8 @@ const RETURN_URL = 'http://127.0.0.1:9/signed-in';
 describe('sign-in with OpenID Connect', () => {
   let issuer: TestIssuer;
   let server: TestServer;
+  /** The server's clock runs this far ahead of the real one (the issuer keeps real time). */
+  let skewMs = 0;
 
   beforeAll(async () => {
     issuer = await startTestIssuer(['test', 'closed', 'spa'].map(callbackOf));
@@ -30,7 +32,7 @@ describe('sign-in with OpenID Connect', () => {
         closed: { ...entry, signup: false },
         spa: { ...entry, signup: true, returnUrl: RETURN_URL },
       }),
-    });
+    }, { clock: { now: () => Date.now() + skewMs } });
     issuer.accounts.set('alice-sub', { email: 'alice@example.test', emailVerified: true, name: 'Alice Example' });
     issuer.accounts.set('carol-sub', { email: 'carol@example.test', emailVerified: false });
     issuer.accounts.set('dave-sub', { email: 'dave@example.test', emailVerified: true });
@@ -129,6 +131,17 @@ describe('sign-in with OpenID Connect', () => {
     expect(expectProblem(await callback('test', new URL(`${callbackOf('test')}?code=abc`), started.cookie), 400).code).toBe('oidc_state_invalid');
     const ok = await callback('test', back, started.cookie);
     expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('a state older than 10 minutes is a 400', async () => {
+    const started = await start();
+    const back = await signInAtIssuer(started.location.href, { account: 'erin-sub', callbackPrefix: callbackOf('test') });
+    skewMs = 10 * 60 * 1000 + 1000;
+    try {
+      expect(expectProblem(await callback('test', back, started.cookie), 400).code).toBe('oidc_state_invalid');
+    } finally {
+      skewMs = 0;
+    }
   });
 
   it('a callback from another browser (no cookie of the start) is a 400: no signing someone in as the attacker', async () => {
