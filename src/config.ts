@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { readOidcIssuers, type OidcIssuers } from './config-oidc.js';
 
 /**
  * One schema for the environment. Every variable is read and checked here, once,
@@ -57,6 +58,11 @@ export interface Config {
    * Any of them null: Google calendars cannot be connected (a 503 naming what is missing).
    */
   google: GoogleConfig;
+  /**
+   * Sign-in issuers by name (OIDC_ISSUERS, and "google" from GOOGLE_CLIENT_ID/SECRET
+   * unless GOOGLE_SIGN_IN=false; OIDC_RETURN_URL): see src/config-oidc.ts.
+   */
+  oidcIssuers: OidcIssuers;
   logLevel: string;
   databasePoolSize: number;
   /** Live (held, unexpired) bookings one client may have at once. */
@@ -360,6 +366,9 @@ export function loadConfig(env: Env = process.env): Config {
   const publicBaseUrl = readUrl(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? readUrl(env, 'PUBLIC_URL', ['http:', 'https:']);
   const requestTimeoutMs = readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 30_000);
   const rateLimitPerMinute = readInt(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
+  const openSignup = readBool(env, 'OPEN_SIGNUP', false);
+  const google = readGoogle(env);
+  const googleSignIn = env.GOOGLE_SIGN_IN === undefined || env.GOOGLE_SIGN_IN.trim() === '' ? null : readBool(env, 'GOOGLE_SIGN_IN', true);
   return {
     port,
     host,
@@ -368,7 +377,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: readRedisKeyPrefix(env),
     dataDir: env.DATA_DIR?.trim() || './.data',
     adminApiKey,
-    openSignup: readBool(env, 'OPEN_SIGNUP', false),
+    openSignup,
     holdTtlSeconds: readInt(env, 'HOLD_TTL_SECONDS', 1800, 1, 7 * 24 * 3600),
     minNoticeMinutes: readInt(env, 'MIN_NOTICE_MINUTES', 1440, 0, 365 * 24 * 60),
     expirySweepSeconds: readInt(env, 'EXPIRY_SWEEP_SECONDS', 30, 1, 3600),
@@ -390,7 +399,8 @@ export function loadConfig(env: Env = process.env): Config {
     calendarWritePollMs: readInt(env, 'CALENDAR_WRITE_POLL_MS', 1000, 10, 3_600_000),
     calendarWriteRetryBaseMs: readInt(env, 'CALENDAR_WRITE_RETRY_BASE_MS', 5000, 1, 3_600_000),
     calendarWriteTimeoutMs: readInt(env, 'CALENDAR_WRITE_TIMEOUT_MS', 10_000, 100, 120_000),
-    google: readGoogle(env),
+    google,
+    oidcIssuers: readOidcIssuers(env, { openSignup, google, googleSignIn }),
     logLevel,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     maxHoldsPerClient: readInt(env, 'MAX_HOLDS_PER_CLIENT', 5, 1, 10_000),

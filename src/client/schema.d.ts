@@ -824,6 +824,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/oidc/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with Google or another OpenID Connect provider: redirects the browser to it
+         * @description Open this in the browser (a navigation, not a fetch). It answers 302 to the provider's sign-in page with PKCE (S256), a state and a nonce, and sets a short-lived cookie for the callback. The provider returns the browser to GET /v1/auth/oidc/{provider}/callback.
+         */
+        get: operations["startOidcSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/oidc/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider returns the browser: answers a new API key (JSON), or redirects to the return URL with it in the fragment
+         * @description The state is single use and expires after 10 minutes; it must come back to the browser that started (its cookie). The ID token is checked (issuer, audience, nonce, expiry) and the email must be verified by the provider. A known identity (issuer and subject) signs in its user even if its email changed; a first sign-in joins the user with that email, or creates a client when sign-up is open (OPEN_SIGNUP, or the issuer's "signup"). With a return URL configured the answer is 303 to `<returnUrl>#apiKey=…&expiresAt=…&userId=…&outcome=…`; errors are problem+json either way.
+         */
+        get: operations["completeOidcSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream": {
         parameters: {
             query?: never;
@@ -1851,6 +1891,20 @@ export interface components {
              * @example https://booking.example.com/v1/avatars/usr_Jq3Xk2pL9aT0bC4dE5fG/upl_Zm9vYmFyYmF6cXV4cXV1
              */
             avatarUrl: string;
+        };
+        /** @description Signed in: a new API key for the user of this identity */
+        OidcSignInResult: {
+            /** @description Shown once; store it now */
+            apiKey: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 instant with an offset, e.g. 2027-03-01T09:00:00Z
+             * @example 2027-03-01T09:00:00Z
+             */
+            expiresAt: string;
+            /** @description created: a new client; linked: the identity was joined to the user with this verified email; signedIn: a known identity */
+            outcome: "created" | "linked" | "signedIn";
+            user: components["schemas"]["User"];
         };
     };
     responses: never;
@@ -9086,6 +9140,217 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startOidcSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A configured sign-in provider: "google", or a name from OIDC_ISSUERS
+                 * @example google
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's authorization endpoint (Location) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed or invalid input (code `invalid_request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "invalid_request";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (code `not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Too many requests (with Retry-After) (code `rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry (code `unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeOidcSignIn: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A configured sign-in provider: "google", or a name from OIDC_ISSUERS
+                 * @example google
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in: a new API key for the user of this identity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcSignInResult"];
+                };
+            };
+            /** @description To the configured return URL, the key in the fragment */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed or invalid input (code `invalid_request`, `oidc_state_invalid`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "invalid_request" | "oidc_state_invalid";
+                    };
+                };
+            };
+            /** @description No, unknown, expired or revoked API key (code `oidc_denied`, `oidc_rejected`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "oidc_denied" | "oidc_rejected";
+                    };
+                };
+            };
+            /** @description This role may not do this (code `forbidden`, `oidc_email_unverified`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "forbidden" | "oidc_email_unverified";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (code `not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the current state (code `email_taken`, `quota_exceeded`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "email_taken" | "quota_exceeded";
+                    };
+                };
+            };
+            /** @description Too many requests (with Retry-After) (code `rate_limited`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; retry (code `unavailable`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
                     };
                 };
             };

@@ -18,6 +18,7 @@ import { requireTimeZone } from '../slots/time-range.js';
 import { toUserView, type UserView } from './users.js';
 import { forgetAvatarObject } from './avatars.js';
 import type { UpdateUserBody } from '../../http/schemas/users.js';
+import { deleteIdentitiesOf } from '../../db/oidc-repo.js';
 
 /**
  * Changing and deleting users. Who may: the user itself and an admin; a
@@ -119,6 +120,7 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
       refuseLiveBookings(await liveFutureBookingIds(tx, 'client_id', id), 'The client');
       await deactivateUser(tx, id);
       await eraseClientData(tx, id);
+      await deleteIdentitiesOf(tx, id); // its sign-in links (issuer + subject) identify the person too
     }
   });
   // The erased client's image goes too (its row no longer names it; a failure leaves only an orphan object).

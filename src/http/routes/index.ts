@@ -12,6 +12,7 @@ import { calendarRoutes } from './calendars.js';
 import { closureRoutes } from './closures.js';
 import { providerRoutes } from './providers.js';
 import { eventTypeRoutes } from './event-types.js';
+import { oidcRoutes } from './oidc.js';
 import { opsRoutes } from './ops.js';
 import { serviceRoutes } from './service.js';
 import { slotRoutes } from './slots.js';
@@ -24,7 +25,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   await app.register(bookingPageRoutes(ctx));
   for (const routes of [
     userRoutes, apiKeyRoutes, availabilityRoutes, availabilityItemRoutes, slotRoutes, bookingRoutes, calendarFeedRoutes,
-    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes, providerRoutes, avatarRoutes,
+    calendarRoutes, webhookRoutes, eventTypeRoutes, closureRoutes, adminMailRoutes, providerRoutes, avatarRoutes, oidcRoutes,
   ]) {
     await app.register(routes(ctx), { prefix: '/v1' });
   }
