@@ -330,7 +330,7 @@ describe('connected calendars: Google with writeBookings', () => {
     const cancelled = await client.call('POST', `/v1/bookings/${booking.id}/cancel`, {});
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     await runDueCalendarWrites(server.ctx);
-    expect(google.events.get(written[0]!.id)?.deleted).toBe(true);
+    expect(google.events.get(`${written[0]!.account}/${written[0]!.id}`)?.deleted).toBe(true);
     expect(google.events.size).toBe(1);
     // The delete re-reads the calendar at once, so the cancelled time is offered again without waiting for the next sync.
     const day = start.slice(0, 10);
