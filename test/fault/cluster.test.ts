@@ -23,6 +23,7 @@ import {
   overfullOccurrences,
   overlappingLiveBlocks,
   overlappingLivePairs,
+  roundRobinOutOfTurn,
 } from './invariants.js';
 import { nginxAvailable, startNginx } from './nginx.js';
 import { faultEnv, redisGet, startPostgres, startRedis, stopPostgres, stopRedis } from './services.js';
@@ -350,6 +351,7 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     const rrRefused = rrResult.log.filter((x) => x.kind === 'hold' && isAnswer(x.outcome) && x.outcome.status !== 201
       && !(x.outcome.status === 409 && x.outcome.body?.code === 'idempotency_in_flight'));
     expect(rrRefused.map((x) => `${x.target} ${describeOutcome(x.outcome)}`)).toEqual([]);
+    expect(await roundRobinOutOfTurn(cluster.sql, rrTypeId, rrHosts.map((h) => h.id))).toEqual([]);
     const rrTotal = rrPerHost.reduce((a, b) => a + b, 0);
     expect(rrTotal, `round robin: ${rrPerHost.join('/')}`).toBeGreaterThanOrEqual(new Set([...rrResult.holdIdsByKey.values()].flatMap((ids) => [...ids])).size);
     const even = Math.floor(rrTotal / 3);

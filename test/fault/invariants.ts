@@ -120,6 +120,32 @@ export async function liveBookingsPerHost(sql: ClusterSql, eventTypeId: string, 
   return hostIds.map((id) => n.get(id) ?? 0);
 }
 
+/**
+ * Round robin over equal hosts that are free for every hold and never lose a booking (no cancels): each hold,
+ * in the order the type's lock let them through, goes to a host with the fewest live bookings of the type so far.
+ * That order is the order of their transaction ids: a hold's transaction writes nothing before it takes the
+ * type's lock (src/features/bookings/hold.ts insertHoldUnderLocks), so it gets its id (events.tx_id) under the
+ * lock, after every hold the lock let through before it. A hold whose transaction died left no event and no booking.
+ * Answers every hold that went to a host with more than the fewest; must be none.
+ */
+export async function roundRobinOutOfTurn(sql: ClusterSql, eventTypeId: string, hostIds: string[]): Promise<string[]> {
+  const { rows } = await sql.query<{ provider_id: string; booking_id: string; tx_id: string }>(
+    `SELECT data->>'providerId' AS provider_id, data->>'id' AS booking_id, tx_id::text FROM events
+      WHERE type = 'booking.held' AND data->>'eventTypeId' = $1 ORDER BY tx_id`,
+    [eventTypeId],
+  );
+  const count = new Map(hostIds.map((id) => [id, 0]));
+  const problems: string[] = [];
+  for (const [i, r] of rows.entries()) {
+    const fewest = Math.min(...count.values());
+    const had = count.get(r.provider_id);
+    if (had === undefined) problems.push(`hold ${i} (${r.booking_id}) went to ${r.provider_id}, not a host of the type`);
+    else if (had > fewest) problems.push(`hold ${i} (${r.booking_id}, tx ${r.tx_id}) went to a host with ${had} while another had ${fewest}`);
+    count.set(r.provider_id, (had ?? 0) + 1);
+  }
+  return problems;
+}
+
 export interface DeliveryCounts {
   confirmed: number;
   succeeded: number;
