@@ -15,19 +15,20 @@ import { prepareTemplateDatabase } from '../helpers/postgres.js';
 import { startReceiver } from '../helpers/webhook-receiver.js';
 import { openStream, type StreamClient } from '../helpers/ws-client.js';
 import { call, CLIENT_TIMEOUT_MS, describe as describeOutcome, expectProblem, expectStatus, isAnswer, type Outcome } from './client.js';
-import {
-  confirmedDeliveries,
-  idempotencyViolations,
-  liveBookingsPerHost,
-  lostConfirms,
-  overfullOccurrences,
-  overlappingLiveBlocks,
-  overlappingLivePairs,
-  roundRobinOutOfTurn,
-} from './invariants.js';
+import { confirmedDeliveries, idempotencyViolations, lostConfirms, overfullOccurrences, overlappingLiveBlocks, overlappingLivePairs } from './invariants.js';
 import { nginxAvailable, startNginx } from './nginx.js';
 import { faultEnv, redisGet, startPostgres, startRedis, stopPostgres, stopRedis } from './services.js';
 import { histogram, startStorm, summary, type RequestLog, type StormTarget } from './storm.js';
+import {
+  createTeamWorld,
+  expectTeamInvariants,
+  SEATS,
+  startRoundRobinStorm,
+  startSeatStorm,
+  teamFigures,
+  teamHostIds,
+  type TeamWorld,
+} from './team-storm.js';
 
 const fault = faultEnv();
 const DAY_MS = 24 * 3600_000;
@@ -42,16 +43,6 @@ const STREAM_FAILOVER_BOUND_MS = 6_000;
 /** A delivery claimed by a killed process is leased for WEBHOOK_TIMEOUT_MS (3 s here) + 30 s. */
 const DELIVERY_BOUND_MS = 45_000;
 const STORM_ITERATIONS = 10;
-/**
- * Round robin in the storm: three equal hosts; clients of its own (a client's holds take turns, so sharing them
- * would slow the main storm), each holding (and confirming, never cancelling) starts of its own.
- */
-const RR_CLIENTS = 6;
-const RR_ITERATIONS = 12;
-/** Seats in the storm: clients of its own, each going for every occurrence once and cancelling some of what it gets. */
-const SEAT_CLIENTS = 8;
-const SEATS = 4;
-const SEAT_OCCURRENCES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A UTC date (YYYY-MM-DD) n days from now: always past the 24 h minimum notice. */
@@ -82,12 +73,7 @@ describe.skipIf(!fault)('faults on three server processes', () => {
   let webhookId = '';
   let stormClients: Party[] = [];
   let sideClient: Party;
-  let rrClients: Party[] = [];
-  let seatClients: Party[] = [];
-  let rrHosts: Party[] = [];
-  let seatHost: Party;
-  let rrTypeId = '';
-  let seatTypeId = '';
+  let team: TeamWorld;
   const streams: StreamClient[] = [];
   const figures: string[] = [];
 
@@ -168,21 +154,12 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     const http = adminHttp(0);
     stormProvider = await createParty(http, 'provider', { timeZone: 'UTC' });
     sideProvider = await createParty(http, 'provider', { timeZone: 'UTC' });
-    rrHosts = await Promise.all([0, 1, 2].map(() => createParty(http, 'provider', { timeZone: 'UTC' })));
-    seatHost = await createParty(http, 'provider', { timeZone: 'UTC' });
     const days = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-    const teamHours = [...rrHosts, seatHost].map((p) => [p, ['08:00', '20:00']] as const);
-    for (const [p, hours] of [[stormProvider, ['08:00', '20:00']], [sideProvider, ['00:00', '24:00']], ...teamHours] as const) {
+    for (const [p, hours] of [[stormProvider, ['08:00', '20:00']], [sideProvider, ['00:00', '24:00']]] as const) {
       const res = await http('PUT', `/v1/providers/${p.id}/schedule`, { timeZone: 'UTC', weekly: days.map((day) => ({ day, start: hours[0], end: hours[1] })) });
       expect(res.status, res.text).toBe(200);
     }
-    const typeOf = async (slug: string, spec: Record<string, unknown>) => {
-      const res = await http('POST', '/v1/event-types', { slug: `${slug}-${Date.now().toString(36)}`, minimumNotice: 0, ...spec });
-      expect(res.status, res.text).toBe(201);
-      return res.body.id as string;
-    };
-    rrTypeId = await typeOf('fault-round-robin', { title: 'Storm round robin', durations: [30], slotInterval: 30, assignment: 'roundRobin', hosts: rrHosts.map((h) => ({ providerId: h.id })) });
-    seatTypeId = await typeOf('fault-seats', { title: 'Storm seats', durations: [60], seats: SEATS, hosts: [{ providerId: seatHost.id }] });
+    team = await createTeamWorld(http);
     const hook = await call(base(0), stormProvider.apiKey, 'POST', '/v1/webhooks', {
       body: { url: `${receiver.base}/hook`, events: ['booking.confirmed', 'booking.cancelled'] },
     });
@@ -191,8 +168,6 @@ describe.skipIf(!fault)('faults on three server processes', () => {
       stormClients.push(...(await Promise.all(Array.from({ length: Math.min(8, STORM_CLIENTS - i) }, () => createParty(http, 'client')))));
     }
     sideClient = await createParty(http, 'client');
-    rrClients = await Promise.all(Array.from({ length: RR_CLIENTS }, () => createParty(http, 'client')));
-    seatClients = await Promise.all(Array.from({ length: SEAT_CLIENTS }, () => createParty(http, 'client')));
   }, 120_000);
 
   afterAll(async () => {
@@ -234,40 +209,13 @@ describe.skipIf(!fault)('faults on three server processes', () => {
       random: prng(seed),
       keyPrefix,
     });
-    // Round robin beside it: every request asks for a start of its own (30-minute slots on a 30-minute grid, 08:00-20:00
-    // UTC, on days nothing else uses), so every host is free for every hold, and none is cancelled: the rule
-    // (smallest count first, under the type's lock) then keeps the hosts' live counts within one of each other.
-    const rrStarts: string[] = [];
-    for (let d = 30; rrStarts.length < RR_CLIENTS * RR_ITERATIONS; d++) for (let m = 8 * 60; m < 20 * 60; m += 30) {
-      rrStarts.push(`${dateIn(d)}T${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00Z`);
-    }
-    const rrPrefix = `rr${seed}`;
-    const rr = startStorm({
-      hold: (start) => ({ eventTypeId: rrTypeId, start }),
-      clients: rrClients,
-      starts: (c) => rrStarts.slice(c * RR_ITERATIONS, (c + 1) * RR_ITERATIONS),
-      iterationsPerClient: RR_ITERATIONS,
-      targets,
-      random: prng(seed + 1),
-      keyPrefix: rrPrefix,
-      confirmRate: 1,
-    });
+    // The team races beside it (team-storm.ts): round robin from the start, seats from the 40% mark, so that
+    // the kill lands in their race too.
+    const rr = startRoundRobinStorm(team, { targets, seed, dateIn });
     const total = STORM_CLIENTS * STORM_ITERATIONS;
     await until('40% of the storm', 60_000, async () => (storm.progress.holds >= total * 0.4 ? true : null));
-    // Seats, started now so that the kill lands in their race: every client goes for every occurrence of a
-    // 4-seat type; about a third of what it gets it cancels again.
-    const seatStarts = Array.from({ length: SEAT_OCCURRENCES }, (_, i) => `${dateIn(40)}T${String(9 + 2 * i).padStart(2, '0')}:00:00Z`);
-    const seatPrefix = `seat${seed}`;
-    const seats = startStorm({
-      hold: (start) => ({ eventTypeId: seatTypeId, start }),
-      clients: seatClients,
-      starts: seatStarts,
-      iterationsPerClient: SEAT_OCCURRENCES,
-      targets,
-      random: prng(seed + 2),
-      keyPrefix: seatPrefix,
-    });
-    await until('the first seat holds', 30_000, async () => (seats.progress.requests >= SEAT_CLIENTS ? true : null));
+    const seats = startSeatStorm(team, { targets, seed, dateIn });
+    await seats.underWay(30_000);
     const leaderBefore = await redisGet(f, LEADER_KEY);
     const fallbacksBefore = await feedFallbacks(1);
     const killedAt = Date.now();
@@ -297,18 +245,8 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     console.log(`[fault] ${line}`);
     figures.push(line);
     const context = `seed ${seed}: ${JSON.stringify(histogram(result.log))}`;
-    const rrPerHost = await liveBookingsPerHost(cluster.sql, rrTypeId, rrHosts.map((h) => h.id));
-    const { rows: seatsPerOccurrence } = await cluster.sql.query<{ occurrence: string; n: number }>(
-      `SELECT occurrence, count(*)::int AS n FROM bookings WHERE event_type_id = $1
-          AND (status = 'confirmed' OR (status = 'held' AND expires_at > now())) GROUP BY occurrence ORDER BY occurrence`,
-      [seatTypeId],
-    );
-    for (const [name, r] of [['round robin', rrResult], ['seats', seatResult]] as const) {
-      const teamLine = summary(name, r, {
-        seed,
-        requestsEndedAfterTheKill: r.log.filter((x) => x.endedAt > killedAt).length,
-        ...(name === 'round robin' ? { liveBookingsPerHost: rrPerHost } : { liveSeatsPerOccurrence: seatsPerOccurrence.map((o) => o.n) }),
-      });
+    const teamRun = { rr: rrResult, rrKeyPrefix: rr.keyPrefix, seats: seatResult, seatKeyPrefix: seats.keyPrefix, seed, killedAt };
+    for (const teamLine of await teamFigures(cluster.sql, team, teamRun)) {
       console.log(`[fault] ${teamLine}`);
       figures.push(teamLine);
     }
@@ -332,31 +270,7 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     expect(await lostConfirms(cluster.sql, result.confirmedIds)).toEqual([]);
     expect(await idempotencyViolations(cluster.sql, { providerId: stormProvider.id }, result, keyPrefix)).toEqual([]);
 
-    // The team races, in SQL: no host's time taken twice, no occurrence over its seats, one booking per key,
-    // and round robin's counts as its rule says: N live bookings over three equal hosts, always free and never
-    // cancelled, are N/3 each rounded down or up (which host has one more depends on the arrival order).
-    for (const [name, r] of [['round robin', rrResult], ['seats', seatResult]] as const) {
-      const teamContext = `${name}, seed ${seed}: ${JSON.stringify(histogram(r.log))}`;
-      const answered = r.log.filter((x) => isAnswer(x.outcome));
-      expect(r.log.filter((x) => x.target !== names[killed] && odd(x)).map((x) => `${x.target} ${x.kind} ${describeOutcome(x.outcome)}`), teamContext).toEqual([]);
-      expect(r.replayMismatches, teamContext).toEqual([]);
-      expect(answered.filter((x) => x.kind === 'hold' && (x.outcome as { status: number }).status === 201).length, teamContext).toBeGreaterThan(0);
-    }
-    expect(await overlappingLiveBlocks(cluster.sql, [stormProvider.id, ...rrHosts.map((h) => h.id), seatHost.id])).toEqual([]);
-    expect(await overfullOccurrences(cluster.sql, seatTypeId, SEATS)).toEqual([]);
-    expect(await idempotencyViolations(cluster.sql, { eventTypeId: rrTypeId }, rrResult, rrPrefix)).toEqual([]);
-    expect(await idempotencyViolations(cluster.sql, { eventTypeId: seatTypeId }, seatResult, seatPrefix)).toEqual([]);
-    expect(await lostConfirms(cluster.sql, [...rrResult.confirmedIds, ...seatResult.confirmedIds])).toEqual([]);
-    // Every answered round-robin hold was a 201 (each start is free at every host), or a key left in flight by the kill.
-    const rrRefused = rrResult.log.filter((x) => x.kind === 'hold' && isAnswer(x.outcome) && x.outcome.status !== 201
-      && !(x.outcome.status === 409 && x.outcome.body?.code === 'idempotency_in_flight'));
-    expect(rrRefused.map((x) => `${x.target} ${describeOutcome(x.outcome)}`)).toEqual([]);
-    expect(await roundRobinOutOfTurn(cluster.sql, rrTypeId, rrHosts.map((h) => h.id))).toEqual([]);
-    const rrTotal = rrPerHost.reduce((a, b) => a + b, 0);
-    expect(rrTotal, `round robin: ${rrPerHost.join('/')}`).toBeGreaterThanOrEqual(new Set([...rrResult.holdIdsByKey.values()].flatMap((ids) => [...ids])).size);
-    const even = Math.floor(rrTotal / 3);
-    expect([...rrPerHost].sort((a, b) => a - b), `round robin: ${rrPerHost.join('/')}`)
-      .toEqual([0, 1, 2].map((i) => even + (i >= 3 - (rrTotal % 3) ? 1 : 0)));
+    await expectTeamInvariants(cluster.sql, team, teamRun, (r) => r.target !== names[killed], odd);
     const deliveries = await confirmedDeliveries(cluster.sql, stormProvider.id, webhookId);
     expect(deliveries.missing).toEqual([]);
     expect(deliveries.confirmed).toBeGreaterThanOrEqual(result.confirmedIds.size);
@@ -610,8 +524,8 @@ describe.skipIf(!fault)('faults on three server processes', () => {
 
   it('afterwards: no overlap anywhere, and every confirmed booking\'s webhook was delivered (at least once, across the crash)', { timeout: 60_000 }, async () => {
     for (const p of [stormProvider, sideProvider]) expect(await overlappingLivePairs(cluster.sql, p.id)).toEqual([]);
-    expect(await overlappingLiveBlocks(cluster.sql, [stormProvider.id, sideProvider.id, ...rrHosts.map((h) => h.id), seatHost.id])).toEqual([]);
-    expect(await overfullOccurrences(cluster.sql, seatTypeId, SEATS)).toEqual([]);
+    expect(await overlappingLiveBlocks(cluster.sql, [stormProvider.id, sideProvider.id, ...teamHostIds(team)])).toEqual([]);
+    expect(await overfullOccurrences(cluster.sql, team.seatTypeId, SEATS)).toEqual([]);
     const all = await until('every confirmed booking\'s webhook delivered', DELIVERY_BOUND_MS, async () => {
       const d = await confirmedDeliveries(cluster.sql, stormProvider.id, webhookId);
       expect(d.missing).toEqual([]);
