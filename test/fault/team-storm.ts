@@ -8,8 +8,9 @@
  *   days nothing else uses), confirmed and never cancelled. Every host is free
  *   for every hold, so the rule (the fewest live bookings first, under the
  *   type's lock) decides each one: see roundRobinOutOfTurn.
- * - seats: a 4-seat type; every client goes for every occurrence once and
- *   cancels about a third of what it gets.
+ * - seats: a 4-seat type with two occurrences and twelve clients, each going
+ *   for both once and cancelling about a third of what it gets: about six
+ *   holds at once on four seats, again as cancels free seats.
  */
 import { expect } from 'vitest';
 import { createParty, prng, type Party } from '../concurrency/race.js';
@@ -27,9 +28,9 @@ import { histogram, startStorm, summary, type RequestLog, type StormResult, type
 
 const RR_CLIENTS = 6;
 const RR_ITERATIONS = 12;
-const SEAT_CLIENTS = 8;
+const SEAT_CLIENTS = 12;
 export const SEATS = 4;
-const SEAT_OCCURRENCES = 4;
+const SEAT_OCCURRENCES = 2;
 const WEEK = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 type AdminHttp = Parameters<typeof createParty>[0];
