@@ -1,25 +1,27 @@
 /**
- * The event-type races of event-type-races.test.ts spread over two real server
- * processes on one PostgreSQL database: the perDay limit and the no-overlap
- * guarantee of reschedules must hold across processes, not only across one
- * process's pool. PostgreSQL only (TEST_DATABASE_URL), like two-processes.test.ts.
+ * The event-type races of event-type-races.test.ts spread over two, then
+ * three, real server processes on one PostgreSQL database: the perDay limit,
+ * the no-overlap guarantee of reschedules, round robin's exact counts and
+ * seats' exact capacity must hold across processes, not only across one
+ * process's pool. The i-th request goes to process i mod n. PostgreSQL only
+ * (TEST_DATABASE_URL), like two-processes.test.ts.
  * The processes run on the real clock: days are taken weeks ahead of today.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { upcomingDate } from '../helpers/api.js';
-import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } from '../helpers/server-processes.js';
+import { PROCESS_ADMIN_KEY, startServersOnOneDatabase, type ServerProcess, type ServersOnOneDatabase } from '../helpers/server-processes.js';
 import { perDayRace, rescheduleRace, type RaceEnv } from './event-type-scenarios.js';
 import { http, type Sql } from './race.js';
-import { roundRobinFairnessRace, roundRobinOneStartRace, seatsRace } from './team-scenarios.js';
+import { roundRobinFairnessRace, roundRobinOneStartRace, roundRobinWeightedRace, seatsRace } from './team-scenarios.js';
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two server processes on one PostgreSQL database', () => {
-  let cluster: Awaited<ReturnType<typeof startTwoServersOnOneDatabase>> | null = null;
+describe.skipIf(!process.env.TEST_DATABASE_URL).each([2, 3])('event type races over %i server processes on one PostgreSQL database', (count) => {
+  let cluster: ServersOnOneDatabase | null = null;
   let servers: ServerProcess[] = [];
   // The checks' own connection, beside the servers' pools.
   const sql: Sql = { query: (text, params) => cluster!.sql.query(text, params) };
 
   beforeAll(async () => {
-    cluster = await startTwoServersOnOneDatabase();
+    cluster = await startServersOnOneDatabase(count);
     servers = cluster.servers;
   }, 90_000);
 
@@ -29,28 +31,32 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two serve
 
   const env = (day: string): RaceEnv => ({
     admin: http(servers[0]!.baseUrl, PROCESS_ADMIN_KEY),
-    via: (i, key) => http(servers[i % 2]!.baseUrl, key),
+    via: (i, key) => http(servers[i % servers.length]!.baseUrl, key),
     sql,
     day,
   });
 
-  it('perDay 3: twenty holds on one day split across both processes give exactly three 201s and seventeen 422 limit_reached', { timeout: 120_000 }, async () => {
+  it('perDay 3: twenty holds on one day spread over the processes give exactly three 201s and seventeen 422 limit_reached', { timeout: 120_000 }, async () => {
     await perDayRace(env(upcomingDate(2)));
   });
 
-  it('ten reschedules onto one free time split across both processes: exactly one 200 and nine 409 slot_taken', { timeout: 120_000 }, async () => {
+  it('ten reschedules onto one free time spread over the processes: exactly one 200 and nine 409 slot_taken', { timeout: 120_000 }, async () => {
     await rescheduleRace(env(upcomingDate(3)));
   });
 
-  it('round robin over both processes: thirty holds on thirty slots over three equal hosts give exactly ten each', { timeout: 120_000 }, async () => {
+  it('round robin: thirty holds on thirty slots over three equal hosts give exactly ten each', { timeout: 120_000 }, async () => {
     await roundRobinFairnessRace(env(upcomingDate(4)));
   });
 
-  it('round robin over both processes: two free hosts and five holds on one start give exactly two 201s', { timeout: 120_000 }, async () => {
+  it('round robin: two free hosts and five holds on one start give exactly two 201s', { timeout: 120_000 }, async () => {
     await roundRobinOneStartRace(env(upcomingDate(4, 21)));
   });
 
-  it('seats over both processes: thirty holds on a 4-seat start give exactly four 201s', { timeout: 120_000 }, async () => {
+  it('round robin: nine holds on nine slots over hosts weighted 1 : 2 give exactly 3 and 6', { timeout: 120_000 }, async () => {
+    await roundRobinWeightedRace(env(upcomingDate(4, 35)));
+  });
+
+  it('seats: thirty holds on a 4-seat start give exactly four 201s', { timeout: 120_000 }, async () => {
     await seatsRace(env(upcomingDate(4, 28)));
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Faults on a small cluster: three real server processes on one PostgreSQL
  * (and one Redis when the server supports REDIS_URL), a bounded storm of
- * holds, confirms and cancels, then kill -9 a process, stop PostgreSQL,
- * stop Redis, and kill a process behind deploy/nginx.conf; afterwards the
- * invariants are checked in SQL. Figures go to the output as JSON lines. Run by
+ * holds, confirms and cancels (a provider's time, and beside it the round
+ * robin and seat races of team event types), then kill -9 a process, stop
+ * PostgreSQL, stop Redis, and kill a process behind deploy/nginx.conf;
+ * afterwards the invariants are checked in SQL. Figures go to the output as JSON lines. Run by
  * scripts/test-fault.sh, which starts this suite's own PostgreSQL and Redis;
  * without its environment (FAULT_*) the suite is skipped.
  */
@@ -14,10 +15,20 @@ import { prepareTemplateDatabase } from '../helpers/postgres.js';
 import { startReceiver } from '../helpers/webhook-receiver.js';
 import { openStream, type StreamClient } from '../helpers/ws-client.js';
 import { call, CLIENT_TIMEOUT_MS, describe as describeOutcome, expectProblem, expectStatus, isAnswer, type Outcome } from './client.js';
-import { confirmedDeliveries, idempotencyViolations, lostConfirms, overlappingLivePairs } from './invariants.js';
+import { confirmedDeliveries, idempotencyViolations, lostConfirms, overfullOccurrences, overlappingLiveBlocks, overlappingLivePairs } from './invariants.js';
 import { nginxAvailable, startNginx } from './nginx.js';
 import { faultEnv, redisGet, startPostgres, startRedis, stopPostgres, stopRedis } from './services.js';
 import { histogram, startStorm, summary, type RequestLog, type StormTarget } from './storm.js';
+import {
+  createTeamWorld,
+  expectTeamInvariants,
+  SEATS,
+  startRoundRobinStorm,
+  startSeatStorm,
+  teamFigures,
+  teamHostIds,
+  type TeamWorld,
+} from './team-storm.js';
 
 const fault = faultEnv();
 const DAY_MS = 24 * 3600_000;
@@ -62,6 +73,7 @@ describe.skipIf(!fault)('faults on three server processes', () => {
   let webhookId = '';
   let stormClients: Party[] = [];
   let sideClient: Party;
+  let team: TeamWorld;
   const streams: StreamClient[] = [];
   const figures: string[] = [];
 
@@ -147,6 +159,7 @@ describe.skipIf(!fault)('faults on three server processes', () => {
       const res = await http('PUT', `/v1/providers/${p.id}/schedule`, { timeZone: 'UTC', weekly: days.map((day) => ({ day, start: hours[0], end: hours[1] })) });
       expect(res.status, res.text).toBe(200);
     }
+    team = await createTeamWorld(http);
     const hook = await call(base(0), stormProvider.apiKey, 'POST', '/v1/webhooks', {
       body: { url: `${receiver.base}/hook`, events: ['booking.confirmed', 'booking.cancelled'] },
     });
@@ -188,17 +201,21 @@ describe.skipIf(!fault)('faults on three server processes', () => {
       cluster.servers.map((s, i) => ({ name: s.name, baseUrl: s.baseUrl, i })).filter((t) => cluster.isAlive(t.i));
     const keyPrefix = `storm${seed}`;
     const storm = startStorm({
-      providerId: stormProvider.id,
+      hold: (start) => ({ providerId: stormProvider.id, start, duration: 30 }),
       clients: stormClients,
       starts,
-      durationMinutes: 30,
       iterationsPerClient: STORM_ITERATIONS,
       targets,
       random: prng(seed),
       keyPrefix,
     });
+    // The team races beside it (team-storm.ts): round robin from the start, seats from the 40% mark, so that
+    // the kill lands in their race too.
+    const rr = startRoundRobinStorm(team, { targets, seed, dateIn });
     const total = STORM_CLIENTS * STORM_ITERATIONS;
     await until('40% of the storm', 60_000, async () => (storm.progress.holds >= total * 0.4 ? true : null));
+    const seats = startSeatStorm(team, { targets, seed, dateIn });
+    await seats.underWay(30_000);
     const leaderBefore = await redisGet(f, LEADER_KEY);
     const fallbacksBefore = await feedFallbacks(1);
     const killedAt = Date.now();
@@ -207,6 +224,7 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     // bounding the delay (with Redis: about the heartbeat timeout, while no leader publishes).
     const failoverMs = await changeSeenWithin(watcher, 2, STREAM_FAILOVER_BOUND_MS);
     const result = await storm.done;
+    const [rrResult, seatResult] = await Promise.all([rr.done, seats.done]);
     // A live leader renews its token; a new token after the kill means the killed process held the lease.
     const leaderAfter = await until('a change-feed leader after the kill', 10_000, async () => {
       const token = await redisGet(f, LEADER_KEY);
@@ -227,6 +245,11 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     console.log(`[fault] ${line}`);
     figures.push(line);
     const context = `seed ${seed}: ${JSON.stringify(histogram(result.log))}`;
+    const teamRun = { rr: rrResult, rrKeyPrefix: rr.keyPrefix, seats: seatResult, seatKeyPrefix: seats.keyPrefix, seed, killedAt };
+    for (const teamLine of await teamFigures(cluster.sql, team, teamRun)) {
+      console.log(`[fault] ${teamLine}`);
+      figures.push(teamLine);
+    }
 
     // No 5xx anywhere; cut connections only on the killed process.
     const odd = (r: RequestLog) => !isAnswer(r.outcome) || r.outcome.status >= 500 || ![200, 201, 409].includes(r.outcome.status);
@@ -245,7 +268,9 @@ describe.skipIf(!fault)('faults on three server processes', () => {
     // The invariants, in SQL.
     expect(await overlappingLivePairs(cluster.sql, stormProvider.id)).toEqual([]);
     expect(await lostConfirms(cluster.sql, result.confirmedIds)).toEqual([]);
-    expect(await idempotencyViolations(cluster.sql, stormProvider.id, result, keyPrefix)).toEqual([]);
+    expect(await idempotencyViolations(cluster.sql, { providerId: stormProvider.id }, result, keyPrefix)).toEqual([]);
+
+    await expectTeamInvariants(cluster.sql, team, teamRun, (r) => r.target !== names[killed], odd);
     const deliveries = await confirmedDeliveries(cluster.sql, stormProvider.id, webhookId);
     expect(deliveries.missing).toEqual([]);
     expect(deliveries.confirmed).toBeGreaterThanOrEqual(result.confirmedIds.size);
@@ -499,6 +524,8 @@ describe.skipIf(!fault)('faults on three server processes', () => {
 
   it('afterwards: no overlap anywhere, and every confirmed booking\'s webhook was delivered (at least once, across the crash)', { timeout: 60_000 }, async () => {
     for (const p of [stormProvider, sideProvider]) expect(await overlappingLivePairs(cluster.sql, p.id)).toEqual([]);
+    expect(await overlappingLiveBlocks(cluster.sql, [stormProvider.id, sideProvider.id, ...teamHostIds(team)])).toEqual([]);
+    expect(await overfullOccurrences(cluster.sql, team.seatTypeId, SEATS)).toEqual([]);
     const all = await until('every confirmed booking\'s webhook delivered', DELIVERY_BOUND_MS, async () => {
       const d = await confirmedDeliveries(cluster.sql, stormProvider.id, webhookId);
       expect(d.missing).toEqual([]);

@@ -1,7 +1,9 @@
 /**
  * What must be true in SQL after any storm and any fault, whatever the
  * clients were told: no overlap, nothing confirmed lost, one booking per
- * idempotency key, and a webhook delivery for every confirmed booking.
+ * idempotency key, a webhook delivery for every confirmed booking; for team
+ * event types, no host's blocked time overlapping across bookings, no
+ * occurrence with more live seats than `seats`, and round robin's balance.
  */
 import type { ClusterSql } from '../helpers/cluster.js';
 import type { StormResult } from './storm.js';
@@ -35,12 +37,18 @@ export async function lostConfirms(sql: ClusterSql, confirmedIds: Iterable<strin
  * booking twice. The clients' view must agree: every 201 of one key carried
  * the same id, and the answer stored for the key names that same booking.
  */
-export async function idempotencyViolations(sql: ClusterSql, providerId: string, storm: StormResult, keyPrefix: string): Promise<string[]> {
+export async function idempotencyViolations(
+  sql: ClusterSql,
+  scope: { providerId: string } | { eventTypeId: string },
+  storm: StormResult,
+  keyPrefix: string,
+): Promise<string[]> {
   const problems: string[] = [];
+  const [column, id] = 'providerId' in scope ? ['provider_id', scope.providerId] : ['event_type_id', scope.eventTypeId];
   const { rows: twice } = await sql.query<{ client_id: string; start_at: Date; n: number }>(
-    `SELECT client_id, start_at, count(*)::int AS n FROM bookings WHERE provider_id = $1
+    `SELECT client_id, start_at, count(*)::int AS n FROM bookings WHERE ${column} = $1
       GROUP BY client_id, start_at HAVING count(*) > 1`,
-    [providerId],
+    [id],
   );
   for (const r of twice) problems.push(`client ${r.client_id} has ${r.n} bookings at ${r.start_at.toISOString()}`);
   for (const [key, ids] of storm.holdIdsByKey) if (ids.size > 1) problems.push(`key ${key} answered 201 with ${[...ids].join(', ')}`);
@@ -59,6 +67,81 @@ export async function idempotencyViolations(sql: ClusterSql, providerId: string,
     else if (r.client_id !== r.caller_id) problems.push(`key ${r.key} of ${r.caller_id} stored booking ${r.id} of ${r.client_id}`);
     else if (asked && Date.parse(asked.start) !== r.start_at!.getTime()) problems.push(`key ${r.key} asked ${asked.start}, booked ${r.start_at!.toISOString()}`);
     if (seen && r.id && !seen.has(r.id)) problems.push(`key ${r.key} stored ${r.id} but answered ${[...seen].join(', ')}`);
+  }
+  return problems;
+}
+
+const LIVE = (b: string) => `(${b}.status = 'confirmed' OR (${b}.status = 'held' AND ${b}.expires_at > now()) OR (${b}.status = 'pending' AND ${b}.start_at > now()))`;
+
+/**
+ * Live blocks (booking_blocks: one row per booking and host whose time it takes) of these hosts that overlap
+ * another live block of the same host: must be none. Seats of one occurrence share their time, so they are
+ * not an overlap; anything else is, collective and round-robin bookings included.
+ */
+export async function overlappingLiveBlocks(sql: ClusterSql, providerIds: string[]): Promise<string[]> {
+  const { rows } = await sql.query<{ provider_id: string; a: string; b: string }>(
+    `SELECT x.provider_id, x.booking_id AS a, y.booking_id AS b
+       FROM booking_blocks x
+       JOIN booking_blocks y ON y.provider_id = x.provider_id AND x.booking_id < y.booking_id AND x.occurrence <> y.occurrence
+                            AND tstzrange(x.blocked_start, x.blocked_end, '[)') && tstzrange(y.blocked_start, y.blocked_end, '[)')
+       JOIN bookings xb ON xb.id = x.booking_id
+       JOIN bookings yb ON yb.id = y.booking_id
+      WHERE x.provider_id = ANY($1::text[]) AND ${LIVE('xb')} AND ${LIVE('yb')}`,
+    [providerIds],
+  );
+  return rows.map((r) => `${r.provider_id}: ${r.a} overlaps ${r.b}`);
+}
+
+/** Occurrences of a seats type with more live seats than `seats`, and clients with two live seats in one occurrence: must be none. */
+export async function overfullOccurrences(sql: ClusterSql, eventTypeId: string, seats: number): Promise<string[]> {
+  const { rows: full } = await sql.query<{ occurrence: string; n: number }>(
+    `SELECT occurrence, count(*)::int AS n FROM bookings b WHERE event_type_id = $1 AND ${LIVE('b')}
+      GROUP BY occurrence HAVING count(*) > $2`,
+    [eventTypeId, seats],
+  );
+  const { rows: twice } = await sql.query<{ occurrence: string; client_id: string; n: number }>(
+    `SELECT occurrence, client_id, count(*)::int AS n FROM bookings b WHERE event_type_id = $1 AND ${LIVE('b')}
+      GROUP BY occurrence, client_id HAVING count(*) > 1`,
+    [eventTypeId],
+  );
+  return [
+    ...full.map((r) => `${r.occurrence}: ${r.n} live seats of ${seats}`),
+    ...twice.map((r) => `${r.occurrence}: client ${r.client_id} has ${r.n} live seats`),
+  ];
+}
+
+/** Live bookings of a type per host, in the order of `hostIds`. */
+export async function liveBookingsPerHost(sql: ClusterSql, eventTypeId: string, hostIds: string[]): Promise<number[]> {
+  const { rows } = await sql.query<{ provider_id: string; n: number }>(
+    `SELECT provider_id, count(*)::int AS n FROM bookings b WHERE event_type_id = $1 AND ${LIVE('b')} GROUP BY provider_id`,
+    [eventTypeId],
+  );
+  const n = new Map(rows.map((r) => [r.provider_id, r.n]));
+  return hostIds.map((id) => n.get(id) ?? 0);
+}
+
+/**
+ * Round robin over equal hosts that are free for every hold and never lose a booking (no cancels): each hold,
+ * in the order the type's lock let them through, goes to a host with the fewest live bookings of the type so far.
+ * That order is the order of their transaction ids: a hold's transaction writes nothing before it takes the
+ * type's lock (src/features/bookings/hold.ts insertHoldUnderLocks), so it gets its id (events.tx_id) under the
+ * lock, after every hold the lock let through before it. A hold whose transaction died left no event and no booking.
+ * Answers every hold that went to a host with more than the fewest; must be none.
+ */
+export async function roundRobinOutOfTurn(sql: ClusterSql, eventTypeId: string, hostIds: string[]): Promise<string[]> {
+  const { rows } = await sql.query<{ provider_id: string; booking_id: string; tx_id: string }>(
+    `SELECT data->>'providerId' AS provider_id, data->>'id' AS booking_id, tx_id::text FROM events
+      WHERE type = 'booking.held' AND data->>'eventTypeId' = $1 ORDER BY tx_id`,
+    [eventTypeId],
+  );
+  const count = new Map(hostIds.map((id) => [id, 0]));
+  const problems: string[] = [];
+  for (const [i, r] of rows.entries()) {
+    const fewest = Math.min(...count.values());
+    const had = count.get(r.provider_id);
+    if (had === undefined) problems.push(`hold ${i} (${r.booking_id}) went to ${r.provider_id}, not a host of the type`);
+    else if (had > fewest) problems.push(`hold ${i} (${r.booking_id}, tx ${r.tx_id}) went to a host with ${had} while another had ${fewest}`);
+    count.set(r.provider_id, (had ?? 0) + 1);
   }
   return problems;
 }

@@ -8,6 +8,9 @@
  *
  * A key is never reused for another (client, start): so "one key, at most one
  * booking" can be checked in SQL as "at most one booking per client and start".
+ *
+ * What a hold asks for is the caller's (`hold`): a provider's time, or an event
+ * type's (round robin, seats), so several storms can run at once on one cluster.
  */
 import { call, isAnswer, type Outcome } from './client.js';
 
@@ -35,11 +38,14 @@ export interface RequestLog {
 }
 
 export interface StormOptions {
-  providerId: string;
+  /** The body of a hold at this start, e.g. `{ providerId, start, duration }` or `{ eventTypeId, start }`. */
+  hold: (start: string) => Record<string, unknown>;
   clients: Party[];
-  /** Candidate hold starts (instants on the provider's grid, inside working time). */
-  starts: string[];
-  durationMinutes: number;
+  /**
+   * Candidate hold starts (instants on the grid, inside working time): one list for every client, or each
+   * client's own (the c-th client's list), e.g. disjoint lists so that no two requests ask for one start.
+   */
+  starts: string[] | ((client: number) => string[]);
   iterationsPerClient: number;
   /** The processes to use now; the test shrinks it when it kills one. */
   targets: () => StormTarget[];
@@ -132,15 +138,16 @@ export function startStorm(o: StormOptions): { progress: { holds: number; reques
 
   const worker = async (client: Party, c: number) => {
     const used = new Set<number>();
+    const starts = typeof o.starts === 'function' ? o.starts(c) : o.starts;
     for (let j = 0; j < o.iterationsPerClient; j++) {
-      let s = Math.floor(o.random() * o.starts.length);
-      for (let k = 0; used.has(s) && k < o.starts.length; k++) s = (s + 1) % o.starts.length;
+      let s = Math.floor(o.random() * starts.length);
+      for (let k = 0; used.has(s) && k < starts.length; k++) s = (s + 1) % starts.length;
       if (used.has(s)) break;
       used.add(s);
-      const start = o.starts[s]!;
+      const start = starts[s]!;
       const holdKey = `${o.keyPrefix}-c${c}-h${j}`;
       holdRequests.set(holdKey, { clientId: client.id, start });
-      const held = await send('hold', client, '/v1/bookings', { providerId: o.providerId, start, duration: o.durationMinutes }, holdKey);
+      const held = await send('hold', client, '/v1/bookings', o.hold(start), holdKey);
       progress.holds += 1;
       record('hold', holdKey, held);
       if (!isAnswer(held) || held.status !== 201) continue;

@@ -26,6 +26,8 @@ export interface CaldavTestServer {
   removeObjects(calendarUrl: string, hrefs: string[]): Promise<void>;
   /** GET of one resource, as the server stores it. */
   get(href: string): Promise<{ status: number; text: string }>;
+  /** The calendar data of every object in the calendar (a calendar-query REPORT). */
+  objects(calendarUrl: string): Promise<string[]>;
   deleteCalendar(calendarUrl: string): Promise<void>;
 }
 
@@ -110,6 +112,15 @@ export function caldavTestServer(username = process.env.RADICALE_USER ?? 'bookin
       return hrefs;
     },
     get: (href) => dav('GET', href),
+    async objects(calendarUrl) {
+      const res = await dav('REPORT', calendarUrl,
+        '<?xml version="1.0" encoding="utf-8"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        + '<D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',
+        { depth: '1', 'content-type': 'application/xml; charset=utf-8' });
+      if (res.status !== 207) throw new Error(`REPORT ${calendarUrl}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+      const unescape = (t: string) => t.replace(/&#13;/g, '\r').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+      return [...res.text.matchAll(/<(?:[\w-]+:)?calendar-data[^>]*>([\s\S]*?)<\/(?:[\w-]+:)?calendar-data>/g)].map((m) => unescape(m[1]!));
+    },
     async removeObjects(_calendarUrl, hrefs) {
       for (const href of hrefs) await dav('DELETE', href);
     },

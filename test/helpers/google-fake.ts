@@ -18,8 +18,15 @@ import type { AddressInfo } from 'node:net';
  *   hand-written periods, test/fixtures/calendars/google-busy.json, plus the
  *   events inserted), clipped to [timeMin, timeMax) and merged; over 90 days is
  *   a 400 timeRangeTooLong, as at Google.
- * - POST /calendar/v3/calendars/{id}/events and DELETE .../events/{eventId}:
- *   insert (409 for an id already used) and delete (404 unknown, 410 deleted before).
+ * - POST /calendar/v3/calendars/{id}/events, PUT and DELETE .../events/{eventId}:
+ *   insert (409 for an id already used), update (404 unknown; `status:
+ *   "confirmed"` brings a deleted event back, as at Google) and delete (404
+ *   unknown, 410 deleted before).
+ *
+ * Each consent is its own Google account with its own primary calendar: the
+ * tokens it leads to read and write only that account's events (two
+ * providers who connect are two calendars, as in life). The busy fixture is
+ * shown by every account.
  *
  * `fault` answers every request but the consent screen with a 500, or never.
  *
@@ -27,11 +34,15 @@ import type { AddressInfo } from 'node:net';
  *   const server = await startTestServer(google.env());
  */
 export interface FakeEvent {
+  /** The account whose primary calendar holds it: "account-1" for the first consent, and so on. */
+  account: string;
   id: string;
   start: string;
   end: string;
   summary?: string;
   transparency?: string;
+  /** extendedProperties.private.bookingUid: the booking's UID, as the server writes it. */
+  uid?: string;
   deleted?: boolean;
 }
 
@@ -47,8 +58,10 @@ export interface GoogleFake {
   consent: 'allow' | 'deny';
   accessTokenTtlSeconds: number;
   fault: null | 'status500' | 'hang';
-  /** Events by id, deleted ones included (marked). */
+  /** Events by `${account}/${id}`, deleted ones included (marked). */
   readonly events: Map<string, FakeEvent>;
+  /** The accounts consent has made so far, oldest first ("account-1", ...). */
+  accounts(): string[];
   /** Every request: "METHOD /path" plus, for /token, the grant type; and "answered 401" after one refused for its token. */
   readonly log: string[];
   expireAccessTokens(): void;
@@ -123,9 +136,9 @@ const apiError = (res: ServerResponse, status: number, reason: string, message: 
 
 export async function startGoogleFake(): Promise<GoogleFake> {
   const token = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
-  const codes = new Map<string, { redirectUri: string; used: boolean }>();
-  const refreshTokens = new Map<string, { revoked: boolean }>();
-  const accessTokens = new Map<string, { expiresAt: number }>();
+  const codes = new Map<string, { redirectUri: string; used: boolean; account: string }>();
+  const refreshTokens = new Map<string, { revoked: boolean; account: string }>();
+  const accessTokens = new Map<string, { expiresAt: number; account: string }>();
   const events = new Map<string, FakeEvent>();
   const log: string[] = [];
   let fixture: FixtureBusy = {};
@@ -152,6 +165,7 @@ export async function startGoogleFake(): Promise<GoogleFake> {
     accessTokenTtlSeconds: 3600,
     fault: null,
     events,
+    accounts: () => [...codes.values()].map((c) => c.account),
     log,
     expireAccessTokens: () => { for (const t of accessTokens.values()) t.expiresAt = 0; },
     revokeRefreshTokens: () => { for (const t of refreshTokens.values()) t.revoked = true; },
@@ -175,7 +189,7 @@ export async function startGoogleFake(): Promise<GoogleFake> {
     if (fake.consent === 'deny') back.searchParams.set('error', 'access_denied');
     else {
       const code = token('4/code-');
-      codes.set(code, { redirectUri: q.get('redirect_uri')!, used: false });
+      codes.set(code, { redirectUri: q.get('redirect_uri')!, used: false, account: `account-${codes.size + 1}` });
       back.searchParams.set('code', code);
       back.searchParams.set('scope', q.get('scope')!);
     }
@@ -189,21 +203,24 @@ export async function startGoogleFake(): Promise<GoogleFake> {
     }
     const grant = form.get('grant_type');
     let refreshToken: string;
+    let account: string;
     if (grant === 'authorization_code') {
       const code = codes.get(form.get('code') ?? '');
       if (!code || code.used || code.redirectUri !== form.get('redirect_uri')) return json(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
       code.used = true;
       refreshToken = token('1//refresh-');
-      refreshTokens.set(refreshToken, { revoked: false });
+      account = code.account;
+      refreshTokens.set(refreshToken, { revoked: false, account });
     } else if (grant === 'refresh_token') {
       refreshToken = form.get('refresh_token') ?? '';
       const known = refreshTokens.get(refreshToken);
       if (!known || known.revoked) return json(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      account = known.account;
     } else {
       return json(res, 400, { error: 'unsupported_grant_type' });
     }
     const accessToken = token('ya29.access-');
-    accessTokens.set(accessToken, { expiresAt: Date.now() + fake.accessTokenTtlSeconds * 1000 });
+    accessTokens.set(accessToken, { expiresAt: Date.now() + fake.accessTokenTtlSeconds * 1000, account });
     return json(res, 200, {
       access_token: accessToken,
       expires_in: fake.accessTokenTtlSeconds,
@@ -213,7 +230,9 @@ export async function startGoogleFake(): Promise<GoogleFake> {
     });
   }
 
-  function freeBusy(body: { timeMin?: string; timeMax?: string; items?: { id?: string }[] }, res: ServerResponse) {
+  const eventsOf = (account: string) => [...events.values()].filter((e) => e.account === account);
+
+  function freeBusy(account: string, body: { timeMin?: string; timeMax?: string; items?: { id?: string }[] }, res: ServerResponse) {
     const from = Date.parse(body.timeMin ?? '');
     const to = Date.parse(body.timeMax ?? '');
     if (!Number.isFinite(from) || !Number.isFinite(to)) return apiError(res, 400, 'required', 'Missing timeMin parameter.');
@@ -221,7 +240,7 @@ export async function startGoogleFake(): Promise<GoogleFake> {
     if (to - from > MAX_SPAN_MS) return apiError(res, 400, 'timeRangeTooLong', 'The requested time range is too long.');
     const periods = [
       ...expand(fixture, from, to),
-      ...[...events.values()].filter((e) => !e.deleted && e.transparency !== 'transparent').map((e) => [Date.parse(e.start), Date.parse(e.end)] as [number, number]),
+      ...eventsOf(account).filter((e) => !e.deleted && e.transparency !== 'transparent').map((e) => [Date.parse(e.start), Date.parse(e.end)] as [number, number]),
     ];
     const calendars = Object.fromEntries((body.items ?? []).map(({ id }) => [id, id === 'primary'
       ? { busy: merged(periods, from, to) }
@@ -229,20 +248,43 @@ export async function startGoogleFake(): Promise<GoogleFake> {
     return json(res, 200, { kind: 'calendar#freeBusy', timeMin: body.timeMin, timeMax: body.timeMax, calendars });
   }
 
-  function insertEvent(body: FakeEvent & { start?: { dateTime?: string }; end?: { dateTime?: string } }, res: ServerResponse) {
+  type EventBody = { start?: { dateTime?: string }; end?: { dateTime?: string }; summary?: string; transparency?: string; status?: string;
+    extendedProperties?: { private?: { bookingUid?: string } } };
+  /** The event a body describes, or null when its times are not a range. */
+  function eventFrom(account: string, id: string, body: EventBody): FakeEvent | null {
+    const start = body.start?.dateTime;
+    const end = body.end?.dateTime;
+    if (!start || !end || !(Date.parse(end) > Date.parse(start))) return null;
+    const uid = body.extendedProperties?.private?.bookingUid;
+    return { account, id, start, end, ...(body.summary ? { summary: body.summary } : {}), ...(body.transparency ? { transparency: body.transparency } : {}), ...(uid ? { uid } : {}) };
+  }
+  const stored = (res: ServerResponse, event: FakeEvent) => {
+    const { account: _, uid: __, deleted, ...shown } = event;
+    return json(res, 200, { kind: 'calendar#event', status: deleted ? 'cancelled' : 'confirmed', ...shown, start: { dateTime: event.start }, end: { dateTime: event.end } });
+  };
+
+  function insertEvent(account: string, body: EventBody & { id?: string }, res: ServerResponse) {
     const id = String(body.id ?? token('ev').toLowerCase().replace(/[^a-v0-9]/g, ''));
     if (!/^[a-v0-9]{5,1024}$/.test(id)) return apiError(res, 400, 'invalid', 'Invalid resource id value.');
-    if (events.has(id)) return apiError(res, 409, 'duplicate', 'The requested identifier already exists.');
-    const start = (body.start as { dateTime?: string } | undefined)?.dateTime;
-    const end = (body.end as { dateTime?: string } | undefined)?.dateTime;
-    if (!start || !end || !(Date.parse(end) > Date.parse(start))) return apiError(res, 400, 'timeRangeEmpty', 'The specified time range is empty.');
-    const event: FakeEvent = { id, start, end, ...(body.summary ? { summary: body.summary } : {}), ...(body.transparency ? { transparency: body.transparency } : {}) };
-    events.set(id, event);
-    return json(res, 200, { kind: 'calendar#event', status: 'confirmed', ...event, start: { dateTime: start }, end: { dateTime: end } });
+    if (events.has(`${account}/${id}`)) return apiError(res, 409, 'duplicate', 'The requested identifier already exists.');
+    const event = eventFrom(account, id, body);
+    if (!event) return apiError(res, 400, 'timeRangeEmpty', 'The specified time range is empty.');
+    events.set(`${account}/${id}`, event);
+    return stored(res, event);
   }
 
-  function deleteEvent(id: string, res: ServerResponse) {
-    const event = events.get(id);
+  function updateEvent(account: string, id: string, body: EventBody, res: ServerResponse) {
+    const before = events.get(`${account}/${id}`);
+    if (!before) return apiError(res, 404, 'notFound', 'Not Found');
+    const event = eventFrom(account, id, body);
+    if (!event) return apiError(res, 400, 'timeRangeEmpty', 'The specified time range is empty.');
+    if (before.deleted && body.status !== 'confirmed') event.deleted = true;
+    events.set(`${account}/${id}`, event);
+    return stored(res, event);
+  }
+
+  function deleteEvent(account: string, id: string, res: ServerResponse) {
+    const event = events.get(`${account}/${id}`);
     if (!event) return apiError(res, 404, 'notFound', 'Not Found');
     if (event.deleted) return apiError(res, 410, 'deleted', 'Resource has been deleted');
     event.deleted = true;
@@ -270,10 +312,12 @@ export async function startGoogleFake(): Promise<GoogleFake> {
       return apiError(res, 401, 'authError', 'Invalid Credentials');
     }
     const body = text ? JSON.parse(text) : {};
-    if (method === 'POST' && url.pathname === '/calendar/v3/freeBusy') return freeBusy(body, res);
+    if (method === 'POST' && url.pathname === '/calendar/v3/freeBusy') return freeBusy(access.account, body, res);
     const eventPath = /^\/calendar\/v3\/calendars\/primary\/events(?:\/([^/]+))?$/.exec(url.pathname);
-    if (eventPath && method === 'POST' && !eventPath[1]) return insertEvent(body, res);
-    if (eventPath && method === 'DELETE' && eventPath[1]) return deleteEvent(decodeURIComponent(eventPath[1]), res);
+    const eventId = eventPath?.[1] === undefined ? undefined : decodeURIComponent(eventPath[1]);
+    if (eventPath && method === 'POST' && eventId === undefined) return insertEvent(access.account, body, res);
+    if (eventPath && method === 'PUT' && eventId !== undefined) return updateEvent(access.account, eventId, body, res);
+    if (eventPath && method === 'DELETE' && eventId !== undefined) return deleteEvent(access.account, eventId, res);
     return apiError(res, 404, 'notFound', 'Not Found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -100,11 +100,6 @@ export async function stopServer(p: ServerProcess): Promise<void> {
   }
 }
 
-/**
- * A fresh database cloned from the migrated template, two server processes on
- * it, and a connection of the test's own for checks in SQL. `stop()` always
- * cleans up; a vitest worker that dies does not leave servers behind either.
- */
 /** Plain SQL for a test's checks, through a pg client or pool. */
 export function sqlThrough(client: pg.Client | pg.Pool) {
   return {
@@ -115,12 +110,24 @@ export function sqlThrough(client: pg.Client | pg.Pool) {
   };
 }
 
-/** Two processes on a database cloned from the run's PostgreSQL template (TEST_DATABASE_URL; see global-setup.ts). */
-export async function startTwoServersOnOneDatabase(extraEnv: Record<string, string> = {}): Promise<{
+export interface ServersOnOneDatabase {
   servers: ServerProcess[];
   sql: { query<T>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }> };
   stop(): Promise<void>;
-}> {
+}
+
+/** Two processes on a database cloned from the run's PostgreSQL template (TEST_DATABASE_URL; see global-setup.ts). */
+export function startTwoServersOnOneDatabase(extraEnv: Record<string, string> = {}): Promise<ServersOnOneDatabase> {
+  return startServersOnOneDatabase(2, extraEnv);
+}
+
+/**
+ * A fresh database cloned from the migrated template, `count` server processes
+ * on it (server A, B, C, ...), and a connection of the test's own for checks
+ * in SQL. `stop()` always cleans up; a vitest worker that dies does not leave
+ * servers behind either.
+ */
+export async function startServersOnOneDatabase(count: number, extraEnv: Record<string, string> = {}): Promise<ServersOnOneDatabase> {
   const servers: ServerProcess[] = [];
   const killAll = () => {
     for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
@@ -138,11 +145,13 @@ export async function startTwoServersOnOneDatabase(extraEnv: Record<string, stri
     await database.drop();
   };
   try {
-    const portA = await freePort();
-    let portB = await freePort();
-    for (let i = 0; i < 10 && portB === portA; i++) portB = await freePort();
-    servers.push(spawnServer('server A', database.url, portA, extraEnv));
-    servers.push(spawnServer('server B', database.url, portB, extraEnv));
+    const ports: number[] = [];
+    while (ports.length < count) {
+      let port = await freePort();
+      for (let i = 0; i < 10 && ports.includes(port); i++) port = await freePort();
+      ports.push(port);
+    }
+    for (const [i, port] of ports.entries()) servers.push(spawnServer(`server ${String.fromCharCode(65 + i)}`, database.url, port, extraEnv));
     await Promise.all(servers.map(waitForHealth));
   } catch (error) {
     await stop();

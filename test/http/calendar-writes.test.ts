@@ -5,6 +5,7 @@ import { startFakeCaldav, type FakeCaldav } from '../helpers/fake-caldav-write.j
 import { startIcsServer, type IcsServer } from '../helpers/ics-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { expireHold, holdOk, localInstant, plusDays } from './booking-helpers.js';
+import { collectiveWriteBackCases, eventsInIcs } from './calendar-write-cases.js';
 
 /**
  * Bookings out (writeBookings): confirmed bookings written to a CalDAV-ish
@@ -389,4 +390,22 @@ describe('calendar write-back (CalDAV)', () => {
       expect(dav.objects.has(objectPath(booking.id))).toBe(false);
     });
   });
+});
+
+// Each host's write calendar is a fake server of its own: two calendars, and the one UID in both.
+const perCalendar = new Map<string, FakeCaldav>();
+collectiveWriteBackCases('CalDAV (local fake)', {
+  async connect(_server, provider) {
+    const calendar = await startFakeCaldav();
+    const res = await provider.call('POST', `/v1/providers/${provider.id}/calendars`, {
+      type: 'caldav', url: calendar.url, username: USER, password: PASSWORD, calendarUrl: calendar.calendarUrl, writeBookings: true,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    perCalendar.set(calendar.calendarUrl, calendar);
+    return calendar.calendarUrl;
+  },
+  events: async (handle) => [...perCalendar.get(handle)!.objects.values()].flatMap(eventsInIcs),
+  async stop() {
+    await Promise.all([...perCalendar.values()].map((c) => c.close()));
+  },
 });

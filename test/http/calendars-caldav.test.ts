@@ -5,6 +5,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { busyTimeCases, FULL_DAY } from './calendar-source-cases.js';
 import { runDueCalendarWrites } from '../../src/features/calendars/calendar-write-worker.js';
 import { holdOk, localInstant, plusDays } from './booking-helpers.js';
+import { collectiveWriteBackCases, eventsInIcs } from './calendar-write-cases.js';
 
 /**
  * Connected CalDAV calendars end to end against a real Radicale
@@ -26,6 +27,24 @@ busyTimeCases('CalDAV (Radicale)', {
   },
   async stop() {
     if (calendar) await dav!.deleteCalendar(calendar);
+  },
+}, { skip: !dav });
+
+// Each host's write calendar is a calendar of its own on Radicale: two collections, and the one UID in both.
+const writeCalendars: string[] = [];
+collectiveWriteBackCases('CalDAV (Radicale)', {
+  async connect(_server, provider) {
+    const calendarUrl = await dav!.makeCalendar();
+    writeCalendars.push(calendarUrl);
+    const res = await provider.call('POST', `/v1/providers/${provider.id}/calendars`, {
+      type: 'caldav', url: dav!.url, username: dav!.username, password: dav!.password, calendarUrl, writeBookings: true,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return calendarUrl;
+  },
+  events: async (calendarUrl) => (await dav!.objects(calendarUrl)).flatMap(eventsInIcs),
+  async stop() {
+    for (const calendarUrl of writeCalendars) await dav!.deleteCalendar(calendarUrl);
   },
 }, { skip: !dav });
 

@@ -6,6 +6,7 @@ import { startGoogleFake, type GoogleFake } from '../helpers/google-fake.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { holdOk, localInstant, plusDays } from './booking-helpers.js';
 import { busyTimeCases, FULL_DAY } from './calendar-source-cases.js';
+import { collectiveWriteBackCases } from './calendar-write-cases.js';
 
 /**
  * Google Calendar end to end: the real app, the real client library
@@ -47,6 +48,26 @@ busyTimeCases('Google Calendar (local fake)', {
   },
   holdFixture: async (name) => shared.holdFixture(name),
   stop: async () => shared?.close(),
+});
+
+// Each host consents with an account of its own: two Google calendars, and the one booking in both.
+let writes: GoogleFake;
+collectiveWriteBackCases('Google Calendar (local fake)', {
+  async start() {
+    writes = await startGoogleFake();
+    writes.holdFixture('transparent-cancelled.ics'); // nothing busy in the coming weeks
+  },
+  serverEnv: () => writes.env(),
+  async connect(server, provider) {
+    const created = await provider.call('POST', `/v1/providers/${provider.id}/calendars`, { type: 'google', writeBookings: true });
+    expect(created.statusCode, created.body).toBe(201);
+    expect((await consent(server, created.json().authorizationUrl)).json()).toMatchObject({ connected: true, calendar: { status: 'ok' } });
+    return writes.accounts().at(-1)!;
+  },
+  events: async (account) => [...writes.events.values()]
+    .filter((e) => e.account === account && !e.deleted)
+    .map((e) => ({ uid: e.uid!, start: Date.parse(e.start), end: Date.parse(e.end) })),
+  stop: async () => writes?.close(),
 });
 
 describe('connected calendars: Google', () => {
@@ -330,7 +351,7 @@ describe('connected calendars: Google with writeBookings', () => {
     const cancelled = await client.call('POST', `/v1/bookings/${booking.id}/cancel`, {});
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     await runDueCalendarWrites(server.ctx);
-    expect(google.events.get(written[0]!.id)?.deleted).toBe(true);
+    expect(google.events.get(`${written[0]!.account}/${written[0]!.id}`)?.deleted).toBe(true);
     expect(google.events.size).toBe(1);
     // The delete re-reads the calendar at once, so the cancelled time is offered again without waiting for the next sync.
     const day = start.slice(0, 10);

@@ -136,17 +136,19 @@ export const googleProvider: CalendarProvider<GoogleConfig> = {
 
   async writeEvent(config, event, limits) {
     const session = openSession(config, limits);
-    await session.run(() => session.api.events.insert({
-      calendarId: session.calendarId,
-      requestBody: {
-        id: googleEventId(event.uid),
-        summary: event.summary,
-        start: { dateTime: iso(event.start) },
-        end: { dateTime: iso(event.end) },
-        transparency: 'opaque',
-        extendedProperties: { private: { bookingUid: event.uid } },
-      },
-    }), [409]); // already there: an earlier try got through
+    const eventId = googleEventId(event.uid);
+    const requestBody = {
+      summary: event.summary,
+      start: { dateTime: iso(event.start) },
+      end: { dateTime: iso(event.end) },
+      transparency: 'opaque',
+      extendedProperties: { private: { bookingUid: event.uid } },
+    };
+    const inserted = await session.run(() => session.api.events.insert({ calendarId: session.calendarId, requestBody: { id: eventId, ...requestBody } }), [409]);
+    if (inserted !== null) return;
+    // 409: the event exists (an earlier try got through, or the booking was rescheduled): it takes this state,
+    // its new time included. A deleted event is brought back by "confirmed", as a PUT of the object would in CalDAV.
+    await session.run(() => session.api.events.update({ calendarId: session.calendarId, eventId, requestBody: { ...requestBody, status: 'confirmed' } }));
   },
 
   async removeEvent(config, uid, limits) {

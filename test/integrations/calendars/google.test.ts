@@ -80,7 +80,10 @@ describe('Google provider: writing bookings', () => {
   it('writeEvent inserts the event at its time; a retry of the same uid (409 duplicate) is a success and leaves one event', async () => {
     await googleProvider.writeEvent!(config, { uid, start, end, summary: 'Booking with Ada' }, limits);
     expect([...google.events.values()]).toEqual([
-      { id: googleEventId(uid), start: '2027-03-08T09:00:00.000Z', end: '2027-03-08T10:00:00.000Z', summary: 'Booking with Ada', transparency: 'opaque' },
+      {
+        account: 'account-1', id: googleEventId(uid), start: '2027-03-08T09:00:00.000Z', end: '2027-03-08T10:00:00.000Z',
+        summary: 'Booking with Ada', transparency: 'opaque', uid,
+      },
     ]);
     await googleProvider.writeEvent!(config, { uid, start, end, summary: 'Booking with Ada' }, limits);
     expect(inserts()).toBe(2);
@@ -90,9 +93,21 @@ describe('Google provider: writing bookings', () => {
     expect(busy).toContainEqual({ start, end });
   });
 
+  it('writeEvent of a uid already written, at another time (a reschedule), moves that event: still one event', async () => {
+    const later = { start: start + 2 * 3600_000, end: end + 2 * 3600_000 };
+    await googleProvider.writeEvent!(config, { uid, ...later, summary: 'Booking with Ada' }, limits);
+    const events = [...google.events.values()];
+    expect(events).toEqual([expect.objectContaining({ id: googleEventId(uid), start: '2027-03-08T11:00:00.000Z', end: '2027-03-08T12:00:00.000Z' })]);
+    expect(google.log.filter((l) => l.startsWith('PUT /calendar/v3/calendars/primary/events/'))).toHaveLength(2); // the retry above, and this
+    const busy = await googleProvider.fetchBusy(config, query, limits);
+    expect(busy).toContainEqual(later);
+    expect(busy).not.toContainEqual({ start, end });
+    await googleProvider.writeEvent!(config, { uid, start, end, summary: 'Booking with Ada' }, limits); // back, for the next case
+  });
+
   it('removeEvent deletes it; again (410) and for a uid never written (404) is a success', async () => {
     await googleProvider.removeEvent!(config, uid, limits);
-    expect(google.events.get(googleEventId(uid))?.deleted).toBe(true);
+    expect(google.events.get(`account-1/${googleEventId(uid)}`)?.deleted).toBe(true);
     await googleProvider.removeEvent!(config, uid, limits);
     await googleProvider.removeEvent!(config, 'bkg_never@booking-engine.example', limits);
     expect(await googleProvider.fetchBusy(config, query, limits)).not.toContainEqual({ start, end });
