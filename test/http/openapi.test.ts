@@ -64,7 +64,7 @@ describe('OpenAPI document', () => {
       op.responses[status].content['application/problem+json'].schema.allOf[1].properties.code.enum;
     const hold = find('POST', '/v1/bookings');
     expect(hold.responses['409'].content['application/problem+json'].schema.allOf[0]).toEqual({ $ref: '#/components/schemas/Problem' });
-    expect(codes(hold, '409')).toEqual(['idempotency_in_flight', 'slot_taken', 'too_many_bookings']);
+    expect(codes(hold, '409')).toEqual(['client_overlap', 'idempotency_in_flight', 'slot_taken', 'too_many_bookings']);
     expect(codes(hold, '422')).toEqual(['idempotency_key_reused', 'limit_reached', 'not_bookable']);
     expect(codes(hold, '429')).toEqual(['rate_limited', 'too_many_holds']);
     expect(codes(hold, '400')).toEqual(['invalid_json', 'invalid_request']);

@@ -12,6 +12,7 @@ import type { AppContext, Principal } from '../context.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { enforceBookingCaps } from './booking-caps.js';
 import { recordBookingEvent } from './events.js';
+import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 
 /** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
 export const CLIENT_LOCK = 724102;
@@ -102,6 +103,8 @@ export async function insertHoldUnderLocks(
   options: HoldOptions = {},
 ): Promise<BookingRecord> {
   let released = 0;
+  // The client's own time (event types only: v1 bookings keep v1's rules; migrations/012).
+  const clientTime: ClientTime = { clientId: hold.clientId, guestEmail: hold.guest?.email ?? null, range: { start: hold.start, end: hold.end }, bookingId: null };
   try {
     const booking = await ctx.db.transaction(async (tx) => {
       const clientId = hold.clientId;
@@ -115,6 +118,7 @@ export async function insertHoldUnderLocks(
       } else {
         throw new Error('a hold needs a client or guestLocks');
       }
+      if (hold.eventTypeId !== null) await clearClientTime(tx, clientTime);
       const assigned = options.assign ? await options.assign(tx) : { providerId: hold.providerId!, hostIds: [hold.providerId!] };
       if (clientId !== null) {
         await enforceBookingCaps(tx, ctx, caller, {
@@ -137,7 +141,7 @@ export async function insertHoldUnderLocks(
     if (released > 0) ctx.metrics.holdsExpired.inc(released);
     return booking;
   } catch (error) {
-    throw bookingConflict(ctx, error);
+    throw bookingConflict(ctx, await explainClientOverlap(ctx.db, error, clientTime));
   }
 }
 

@@ -17,6 +17,7 @@ import { assignRoundRobin, eligibleHosts, ensureSeatFree, type EligibleHost } fr
 import { seatOccurrence } from '../event-types/host-slots.js';
 import { bookingConflict, lockProviderAndClear, type Assignment } from './hold.js';
 import { allowed } from './lifecycle.js';
+import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 import { recordBookingEvent } from './events.js';
 import { hostsOf, viewOf, type BookingView } from './views.js';
 
@@ -42,6 +43,10 @@ export async function rescheduleBooking(
   // The buffers in force when the booking was made go with it.
   const blocked = { start: slot.start - (before.start - before.blockedStart), end: slot.end + (before.blockedEnd - before.end) };
   const occurrence = type && type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : before.id;
+  // Moving onto another booking of the same client is refused (client_overlap); its own old time does not count.
+  const clientTime: ClientTime = {
+    clientId: before.clientId, guestEmail: before.guest?.email ?? null, range: { start: slot.start, end: slot.end }, bookingId: before.id,
+  };
   try {
     const moved = await ctx.db.transaction(async (tx) => {
       const assigned = type?.spec.assignment === 'roundRobin'
@@ -58,6 +63,7 @@ export async function rescheduleBooking(
         if (type.spec.seats > 1 && b.clientId !== null) await ensureSeatFree(tx, type, occurrence, b.clientId, b.id);
       }
       const status = statusAfterMove(b, relation);
+      if (b.eventTypeId !== null) await clearClientTime(tx, clientTime);
       const moved = await moveBooking(tx, id, {
         start: slot.start, end: slot.end, blockedStart: blocked.start, blockedEnd: blocked.end, status, reason: input.reason ?? null,
         providerId: assigned.providerId, hostIds: assigned.hostIds, occurrence,
@@ -75,7 +81,7 @@ export async function rescheduleBooking(
     ctx.metrics.countBooking('rescheduled');
     return moved;
   } catch (error) {
-    throw bookingConflict(ctx, error);
+    throw bookingConflict(ctx, await explainClientOverlap(ctx.db, error, clientTime));
   }
 }
 

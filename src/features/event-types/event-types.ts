@@ -110,6 +110,7 @@ export async function createEventType(ctx: AppContext, caller: Principal, body: 
     ...(body.limits !== undefined ? { limits: body.limits } : {}),
     requiresConfirmation: body.requiresConfirmation ?? false,
     seats: body.seats ?? 1,
+    clientMayOverlap: body.clientMayOverlap ?? false,
     cancellationNotice: body.cancellationNotice ?? 0,
     questions: body.questions ?? [],
   };
