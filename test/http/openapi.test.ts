@@ -108,8 +108,8 @@ describe('validation messages name allowed values, never a regular expression', 
 
   it('for unions of constants, patterns and formats, in bodies and queries', async () => {
     const role = expectProblem(await admin(server)('POST', '/v1/users', { name: 'X', email: 'x@example.test', role: 'admin' }), 400);
-    expect(role.errors).toEqual([{ path: 'body/role', message: 'must be one of provider, client' }]);
-    expect(role.detail).toBe('body/role must be one of provider, client');
+    expect(role.errors).toEqual([{ path: 'body/role', message: 'must be one of provider, client, staff' }]);
+    expect(role.detail).toBe('body/role must be one of provider, client, staff');
 
     const email = expectProblem(await admin(server)('POST', '/v1/users', { name: 'X', email: 'not-an-address', role: 'client' }), 400);
     expect(email.errors).toEqual([{ path: 'body/email', message: 'must be an email address' }]);
