@@ -793,6 +793,7 @@ export interface components {
             /** @description The live bookings that block a deletion (409) */
             bookingIds?: string[];
         };
+        /** @description Staff (a receptionist): role "staff" with providerIds, e.g. { "name": "Front desk", "email": "desk@example.com", "role": "staff", "providerIds": ["usr_3f9a"] } */
         CreateUserRequest: {
             name: string;
             /**
@@ -800,7 +801,15 @@ export interface components {
              * @description Required, except for resources
              */
             email?: string;
-            role: "provider" | "client";
+            role: "provider" | "client" | "staff";
+            /**
+             * @description Staff only: the providers it manages (acts for)
+             * @example [
+             *       "usr_3f9a",
+             *       "usr_8c21"
+             *     ]
+             */
+            providerIds?: string[];
             /** @description Providers: person (default) or resource (a room, a machine: admin only, no email, no password, no API key) */
             kind?: "person" | "resource";
             /**
@@ -810,7 +819,7 @@ export interface components {
             timeZone?: string;
             password?: string;
         };
-        Role: "admin" | "provider" | "client";
+        Role: "admin" | "provider" | "client" | "staff";
         /** @description A user (email only for itself and admins) */
         User: {
             /** @description Opaque id */
@@ -838,6 +847,8 @@ export interface components {
              * @example 2027-03-01T09:00:00Z
              */
             deactivatedAt?: string;
+            /** @description Staff only (shown to itself and admins): the providers it manages */
+            providerIds?: string[];
         };
         /** @description The new user and its first API key */
         CreatedUser: {
@@ -864,7 +875,7 @@ export interface components {
             currentPassword?: string;
             newPassword: string;
         };
-        /** @description Only the fields sent change; the role never does */
+        /** @description Only the fields sent change; the role never does. providerIds: an administrator, on a staff member only (replaces the list) */
         UpdateUserRequest: {
             name?: string;
             /** Format: email */
@@ -875,6 +886,14 @@ export interface components {
              */
             timeZone?: string;
             password?: string;
+            /**
+             * @description Staff only: the providers it manages (acts for)
+             * @example [
+             *       "usr_3f9a",
+             *       "usr_8c21"
+             *     ]
+             */
+            providerIds?: string[];
             /** @description Required with password when users change their own (not for an admin) */
             currentPassword?: string;
         };
@@ -1533,6 +1552,8 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             requiresConfirmation?: boolean;
             seats?: number;
+            /** @description Default false: a client (or guest email) cannot hold a live booking of this type that overlaps another of its live bookings (409 client_overlap) */
+            clientMayOverlap?: boolean;
             cancellationNotice?: number;
             questions?: components["schemas"]["Question"][];
             public?: boolean;
@@ -1573,6 +1594,7 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             requiresConfirmation: boolean;
             seats: number;
+            clientMayOverlap: boolean;
             cancellationNotice: number;
             questions: components["schemas"]["Question"][];
             public: boolean;
@@ -1625,6 +1647,8 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             requiresConfirmation?: boolean;
             seats?: number;
+            /** @description Default false: a client (or guest email) cannot hold a live booking of this type that overlaps another of its live bookings (409 client_overlap) */
+            clientMayOverlap?: boolean;
             cancellationNotice?: number;
             questions?: components["schemas"]["Question"][];
             public?: boolean;
@@ -1905,6 +1929,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Staff (a receptionist): role "staff" with providerIds, e.g. { "name": "Front desk", "email": "desk@example.com", "role": "staff", "providerIds": ["usr_3f9a"] } */
         requestBody: {
             content: {
                 /**
@@ -2537,7 +2562,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Only the fields sent change; the role never does */
+        /** @description Only the fields sent change; the role never does. providerIds: an administrator, on a staff member only (replaces the list) */
         requestBody: {
             content: {
                 /**
@@ -5096,7 +5121,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the current state (code `idempotency_in_flight`, `slot_taken`, `too_many_bookings`) */
+            /** @description Conflict with the current state (code `client_overlap`, `idempotency_in_flight`, `slot_taken`, `too_many_bookings`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5104,7 +5129,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "idempotency_in_flight" | "slot_taken" | "too_many_bookings";
+                        code?: "client_overlap" | "idempotency_in_flight" | "slot_taken" | "too_many_bookings";
                     };
                 };
             };
@@ -5863,7 +5888,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the current state (code `idempotency_in_flight`, `slot_taken`, `state_conflict`) */
+            /** @description Conflict with the current state (code `client_overlap`, `idempotency_in_flight`, `slot_taken`, `state_conflict`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5871,7 +5896,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "idempotency_in_flight" | "slot_taken" | "state_conflict";
+                        code?: "client_overlap" | "idempotency_in_flight" | "slot_taken" | "state_conflict";
                     };
                 };
             };
