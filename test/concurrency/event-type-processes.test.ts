@@ -11,6 +11,7 @@ import { PROCESS_ADMIN_KEY, startTwoServersOnOneDatabase, type ServerProcess } f
 import { perDayRace, rescheduleRace, type RaceEnv } from './event-type-scenarios.js';
 import { http, type Sql } from './race.js';
 import { roundRobinFairnessRace, roundRobinOneStartRace, seatsRace } from './team-scenarios.js';
+import { clientOverlapRace } from './client-overlap-scenarios.js';
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two server processes on one PostgreSQL database', () => {
   let cluster: Awaited<ReturnType<typeof startTwoServersOnOneDatabase>> | null = null;
@@ -52,5 +53,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('event type races over two serve
 
   it('seats over both processes: thirty holds on a 4-seat start give exactly four 201s', { timeout: 120_000 }, async () => {
     await seatsRace(env(upcomingDate(4, 28)));
+  });
+
+  it('one client, ten providers, overlapping times, over both processes: exactly one 201 and nine 409 client_overlap', { timeout: 120_000 }, async () => {
+    await clientOverlapRace(env(upcomingDate(5, 35)));
   });
 });

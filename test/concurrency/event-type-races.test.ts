@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 import { createClients, createParty, createProviderWithHours, http, prng, type Http } from './race.js';
 import { roundRobinFairnessRace, roundRobinOneStartRace, seatsRace } from './team-scenarios.js';
+import { clientOverlapRace } from './client-overlap-scenarios.js';
 import {
   createEventType,
   histogram,
@@ -54,6 +55,10 @@ describe('event type races through the real app', () => {
 
   it('seats: thirty simultaneous holds on a 4-seat start give exactly four 201s', { timeout: 90_000 }, async () => {
     await seatsRace(env('2035-01-17'));
+  });
+
+  it('one client, ten providers, overlapping times: exactly one 201 and nine 409 client_overlap', { timeout: 90_000 }, async () => {
+    await clientOverlapRace(env('2035-01-18'));
   });
 
   it('ten simultaneous reschedules onto one free time: exactly one 200, nine 409 slot_taken, the nine keep their times', { timeout: 90_000 }, async () => {
