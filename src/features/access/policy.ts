@@ -88,7 +88,7 @@ const BOOKING_RULES: Record<BookingAction, readonly Exclude<BookingRelation, nul
 
 const WHY_NOT: Partial<Record<BookingAction, string>> = {
   confirm: 'Only the booking\'s client (or staff of its host, or an administrator) confirms it.',
-  decide: 'Only a host of the booking (or an administrator) accepts or declines it.',
+  decide: 'Only a host of the booking (its staff, or an administrator) accepts or declines it.',
   seeSyncError: 'Only hosts see calendar errors.',
 };
 

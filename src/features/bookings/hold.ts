@@ -109,7 +109,9 @@ export async function insertHoldUnderLocks(
 ): Promise<BookingRecord> {
   let released = 0;
   // The client's own time (event types only: v1 bookings keep v1's rules; migrations/012).
-  const clientTime: ClientTime = { clientId: hold.clientId, guestEmail: hold.guest?.email ?? null, range: { start: hold.start, end: hold.end }, bookingId: null };
+  const clientTime: ClientTime = {
+    clientId: hold.clientId, guestEmail: hold.guest?.email ?? null, range: { start: hold.start, end: hold.end }, bookingId: null,
+  };
   try {
     const booking = await ctx.db.transaction(async (tx) => {
       const clientId = hold.clientId;
