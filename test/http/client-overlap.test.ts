@@ -159,4 +159,26 @@ describe('a client cannot be in two places at once (clientMayOverlap)', () => {
     );
     expect(rows[0]!.n).toBe(1);
   });
+
+  it('5 simultaneous reschedules of one client\'s bookings on 5 providers onto overlapping times: exactly one 200, four 409, never a 500', async () => {
+    const providers = await Promise.all(Array.from({ length: 5 }, () => provider()));
+    const types = await Promise.all(providers.map((p) => typeFor(p, { durations: [60] })));
+    const c = await createUser(server, 'client');
+    const booked = [];
+    for (const [i, t] of types.entries()) {
+      const res = await book(c, t.id, `2035-01-18T0${i}:00:00Z`, 60);
+      expect(res.statusCode, res.body).toBe(201);
+      booked.push(res.json().id as string);
+    }
+    // The moves take the client's lock (without it, on PostgreSQL, two of them waited on each other's rows in the
+    // client's constraint and one died in a deadlock: a 500); the constraint is what refuses the overlap.
+    const answers = await Promise.all(booked.map((id, i) =>
+      c.call('POST', `/v1/bookings/${id}/reschedule`, { start: `2035-01-18T12:${String((i % 4) * 15).padStart(2, '0')}:00Z` })));
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409, 409]);
+    for (const r of answers.filter((x) => x.statusCode === 409)) expect(r.json().code).toBe('client_overlap');
+    const { rows } = await server.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM bookings WHERE client_id = $1 AND start_at >= '2035-01-18T12:00:00Z'`, [c.id],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
 });

@@ -15,7 +15,8 @@ import { checkV1Slot } from './bookings.js';
 import { ensureWithinLimits } from './event-type-hold.js';
 import { assignRoundRobin, eligibleHosts, ensureSeatFree, type EligibleHost } from './assignment.js';
 import { seatOccurrence } from '../event-types/host-slots.js';
-import { bookingConflict, lockProviderAndClear, type Assignment } from './hold.js';
+import { bookingConflict, CLIENT_LOCK, lockProviderAndClear, type Assignment } from './hold.js';
+import { GUEST_EMAIL_LOCK } from './guest-hold.js';
 import { allowed } from './lifecycle.js';
 import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 import { recordBookingEvent } from './events.js';
@@ -49,6 +50,7 @@ export async function rescheduleBooking(
   };
   try {
     const moved = await ctx.db.transaction(async (tx) => {
+      if (before.eventTypeId !== null) await lockClientOf(tx, before);
       const assigned = type?.spec.assignment === 'roundRobin'
         ? await keepOrReassign(tx, type, before, slot, blocked)
         : { providerId: before.providerId, hostIds: before.hostIds };
@@ -83,6 +85,18 @@ export async function rescheduleBooking(
   } catch (error) {
     throw bookingConflict(ctx, await explainClientOverlap(ctx.db, error, clientTime));
   }
+}
+
+/**
+ * The client's moves take turns with its holds (the lock a hold takes first,
+ * the guest's email lock for a guest): two of its bookings moving onto
+ * overlapping times at once would otherwise each wait for the other's row in
+ * the client's exclusion constraint (migrations/012) and one die in a deadlock
+ * (a 500) instead of a 409 client_overlap. The constraint stays the guarantee.
+ */
+async function lockClientOf(tx: Queryable, b: BookingRecord): Promise<void> {
+  if (b.clientId !== null) await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [b.clientId]);
+  else if (b.guest) await tx.query(`SELECT pg_advisory_xact_lock(${GUEST_EMAIL_LOCK}, hashtext($1))`, [b.guest.email.toLowerCase()]);
 }
 
 /**
