@@ -902,6 +902,7 @@ export interface components {
             /** @description The live bookings that block a deletion (409) */
             bookingIds?: string[];
         };
+        /** @description Staff (a receptionist): role "staff" with providerIds, e.g. { "name": "Front desk", "email": "desk@example.com", "role": "staff", "providerIds": ["usr_3f9a"] } */
         CreateUserRequest: {
             name: string;
             /**
@@ -909,7 +910,15 @@ export interface components {
              * @description Required, except for resources
              */
             email?: string;
-            role: "provider" | "client";
+            role: "provider" | "client" | "staff";
+            /**
+             * @description Staff only: the providers it manages (acts for)
+             * @example [
+             *       "usr_3f9a",
+             *       "usr_8c21"
+             *     ]
+             */
+            providerIds?: string[];
             /** @description Providers: person (default) or resource (a room, a machine: admin only, no email, no password, no API key) */
             kind?: "person" | "resource";
             /**
@@ -919,7 +928,7 @@ export interface components {
             timeZone?: string;
             password?: string;
         };
-        Role: "admin" | "provider" | "client";
+        Role: "admin" | "provider" | "client" | "staff";
         /** @description A user (email only for itself and admins) */
         User: {
             /** @description Opaque id */
@@ -953,6 +962,8 @@ export interface components {
              * @example https://booking.example.com/v1/avatars/usr_Jq3Xk2pL9aT0bC4dE5fG/upl_Zm9vYmFyYmF6cXV4cXV1
              */
             avatarUrl?: string;
+            /** @description Staff only (shown to itself and admins): the providers it manages */
+            providerIds?: string[];
         };
         /** @description The new user and its first API key */
         CreatedUser: {
@@ -979,7 +990,7 @@ export interface components {
             currentPassword?: string;
             newPassword: string;
         };
-        /** @description Only the fields sent change; the role never does */
+        /** @description Only the fields sent change; the role never does. providerIds: an administrator, on a staff member only (replaces the list) */
         UpdateUserRequest: {
             name?: string;
             /** Format: email */
@@ -990,6 +1001,14 @@ export interface components {
              */
             timeZone?: string;
             password?: string;
+            /**
+             * @description Staff only: the providers it manages (acts for)
+             * @example [
+             *       "usr_3f9a",
+             *       "usr_8c21"
+             *     ]
+             */
+            providerIds?: string[];
             /** @description Required with password when users change their own (not for an admin) */
             currentPassword?: string;
         };
@@ -1648,6 +1667,8 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             requiresConfirmation?: boolean;
             seats?: number;
+            /** @description Default false: a client (or guest email) cannot hold a live booking of this type that overlaps another of its live bookings (409 client_overlap) */
+            clientMayOverlap?: boolean;
             cancellationNotice?: number;
             questions?: components["schemas"]["Question"][];
             public?: boolean;
@@ -1688,6 +1709,7 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             requiresConfirmation: boolean;
             seats: number;
+            clientMayOverlap: boolean;
             cancellationNotice: number;
             questions: components["schemas"]["Question"][];
             public: boolean;
@@ -1740,6 +1762,8 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             requiresConfirmation?: boolean;
             seats?: number;
+            /** @description Default false: a client (or guest email) cannot hold a live booking of this type that overlaps another of its live bookings (409 client_overlap) */
+            clientMayOverlap?: boolean;
             cancellationNotice?: number;
             questions?: components["schemas"]["Question"][];
             public?: boolean;
@@ -2080,6 +2104,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description Staff (a receptionist): role "staff" with providerIds, e.g. { "name": "Front desk", "email": "desk@example.com", "role": "staff", "providerIds": ["usr_3f9a"] } */
         requestBody: {
             content: {
                 /**
@@ -2712,7 +2737,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Only the fields sent change; the role never does */
+        /** @description Only the fields sent change; the role never does. providerIds: an administrator, on a staff member only (replaces the list) */
         requestBody: {
             content: {
                 /**
@@ -5271,7 +5296,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the current state (code `idempotency_in_flight`, `slot_taken`, `too_many_bookings`) */
+            /** @description Conflict with the current state (code `client_overlap`, `idempotency_in_flight`, `slot_taken`, `too_many_bookings`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5279,7 +5304,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "idempotency_in_flight" | "slot_taken" | "too_many_bookings";
+                        code?: "client_overlap" | "idempotency_in_flight" | "slot_taken" | "too_many_bookings";
                     };
                 };
             };
@@ -6038,7 +6063,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the current state (code `idempotency_in_flight`, `slot_taken`, `state_conflict`) */
+            /** @description Conflict with the current state (code `client_overlap`, `idempotency_in_flight`, `slot_taken`, `state_conflict`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6046,7 +6071,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "idempotency_in_flight" | "slot_taken" | "state_conflict";
+                        code?: "client_overlap" | "idempotency_in_flight" | "slot_taken" | "state_conflict";
                     };
                 };
             };

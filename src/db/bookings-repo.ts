@@ -295,7 +295,7 @@ export async function markCancelled(
 
 export interface BookingFilter {
   /** null = every booking (admin); otherwise bookings where this user is the client or the provider. */
-  participantId: string | null;
+  participantIds: readonly string[] | null;
   /** Narrow to one provider / one client (null: any). */
   providerId: string | null;
   clientId: string | null;
@@ -312,7 +312,7 @@ export interface BookingFilter {
 export async function listBookings(q: Queryable, f: BookingFilter): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
     `SELECT ${COLUMNS} FROM bookings
-      WHERE ($1::text IS NULL OR client_id = $1 OR $1 = ANY (host_ids))
+      WHERE ($1::text[] IS NULL OR client_id = ANY ($1::text[]) OR host_ids && $1::text[])
         AND ($2::timestamptz IS NULL OR end_at > $2)
         AND ($3::timestamptz IS NULL OR start_at < $3)
         AND ($4::text[] IS NULL OR ${EFFECTIVE_STATUS} = ANY($4::text[]))
@@ -322,7 +322,7 @@ export async function listBookings(q: Queryable, f: BookingFilter): Promise<Book
         AND ($10::text IS NULL OR event_type_id = $10)
       ORDER BY start_at, id LIMIT $7`,
     [
-      f.participantId,
+      f.participantIds,
       f.from === null ? null : new Date(f.from),
       f.to === null ? null : new Date(f.to),
       f.statuses,

@@ -45,14 +45,14 @@ export async function deleteClosure(q: Queryable, id: string): Promise<void> {
 /** Closures that apply to `providerId` (null: all), by date. */
 export async function listClosures(
   q: Queryable,
-  f: { providerId: string | null; after: { createdAt: number; id: string } | null; limit: number },
+  f: { providerIds: readonly string[] | null; after: { createdAt: number; id: string } | null; limit: number },
 ): Promise<ClosureRecord[]> {
   const { rows } = await q.query<Row>(
     `SELECT ${COLUMNS} FROM closures
-      WHERE ($1::text IS NULL OR provider_ids IS NULL OR $1 = ANY (provider_ids))
+      WHERE ($1::text[] IS NULL OR provider_ids IS NULL OR provider_ids && $1::text[])
         AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
       ORDER BY created_at, id LIMIT $4`,
-    [f.providerId, f.after === null ? null : new Date(f.after.createdAt), f.after?.id ?? null, f.limit],
+    [f.providerIds, f.after === null ? null : new Date(f.after.createdAt), f.after?.id ?? null, f.limit],
   );
   return rows.map(toRecord);
 }

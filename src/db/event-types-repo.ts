@@ -22,6 +22,8 @@ export interface EventTypeSpec {
   limits?: { perDay?: number; perWeek?: number; perMonth?: number };
   requiresConfirmation: boolean;
   seats: number;
+  /** A client may hold a booking of this type that overlaps its other bookings (absent on older types: false). */
+  clientMayOverlap?: boolean;
   cancellationNotice: number;
   questions: { id: string; label: string; type: string; required?: boolean; options?: string[]; maxLength?: number }[];
 }

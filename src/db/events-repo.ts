@@ -16,13 +16,18 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 const eventId = () => `evt_${randomBytes(15).toString('base64url')}`;
 
-// Which webhooks see an event: the provider's, the client's, and every administrator's.
+// Which webhooks see an event: the provider's (every host's), the client's,
+// the staff's who manage one of those providers (access/policy.ts: staff act
+// for their providers), and every administrator's.
 const FAN_OUT = `
   INSERT INTO webhook_deliveries (id, webhook_id, event_id)
   SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), w.id, $1
     FROM webhooks w JOIN users u ON u.id = w.owner_id
    WHERE $2::text = ANY (w.events)
-     AND (u.role = 'admin' OR w.owner_id = $3::text OR w.owner_id = $4::text OR w.owner_id = ANY ($5::text[]))
+     AND (u.role = 'admin' OR w.owner_id = $3::text OR w.owner_id = $4::text OR w.owner_id = ANY ($5::text[])
+          OR (u.role = 'staff' AND EXISTS (
+                SELECT 1 FROM staff_providers s
+                 WHERE s.staff_id = w.owner_id AND (s.provider_id = $3::text OR s.provider_id = ANY ($5::text[])))))
   ON CONFLICT (event_id, webhook_id) DO NOTHING`;
 
 /**

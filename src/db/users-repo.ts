@@ -1,7 +1,8 @@
 import type { Queryable } from './database.js';
 import { recordAvailabilityChanged } from './events-repo.js';
 
-export type Role = 'admin' | 'provider' | 'client';
+/** Staff manage some providers (staff_providers) and are no provider themselves. */
+export type Role = 'admin' | 'provider' | 'client' | 'staff';
 /** A provider is a person (with a login) or a resource (a room, a machine: no email, no key, managed by admins). */
 export type ProviderKind = 'person' | 'resource';
 
@@ -119,4 +120,22 @@ export async function listProviders(
     [f.kind, f.text, f.after?.name ?? null, f.after?.id ?? null, f.limit],
   );
   return rows.map(toRecord);
+}
+
+/** The providers a staff member manages, sorted. */
+export async function staffProviderIds(q: Queryable, staffId: string): Promise<string[]> {
+  const { rows } = await q.query<{ provider_id: string }>(
+    'SELECT provider_id FROM staff_providers WHERE staff_id = $1 ORDER BY provider_id',
+    [staffId],
+  );
+  return rows.map((r) => r.provider_id);
+}
+
+/** Sets which providers a staff member manages (the whole list). */
+export async function replaceStaffProviders(q: Queryable, staffId: string, providerIds: readonly string[]): Promise<void> {
+  await q.query('DELETE FROM staff_providers WHERE staff_id = $1', [staffId]);
+  await q.query(
+    'INSERT INTO staff_providers (staff_id, provider_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
+    [staffId, providerIds],
+  );
 }

@@ -15,6 +15,7 @@ export const ERROR_CATALOGUE = {
   slug_taken: 'Another event type already has this slug',
   slot_taken: 'The time is already taken',
   already_booked: 'The client (or guest email) already has a seat at this time',
+  client_overlap: 'The client already has a booking at an overlapping time',
   state_conflict: 'The resource is not in a state that allows this',
   idempotency_in_flight: 'A request with this idempotency key is in progress',
   hold_expired: 'The hold has expired',

@@ -46,4 +46,6 @@ export interface Principal {
   keyId: string | null;
   /** A guest's one booking. */
   bookingId?: string;
+  /** Staff: the providers it manages (read with its key, once per request). */
+  providerIds?: readonly string[];
 }

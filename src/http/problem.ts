@@ -14,6 +14,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   email_taken: 409,
   slug_taken: 409,
   already_booked: 409,
+  client_overlap: 409,
   slot_taken: 409,
   state_conflict: 409,
   idempotency_in_flight: 409,

@@ -13,6 +13,7 @@ import { PROCESS_ADMIN_KEY, startServersOnOneDatabase, type ServerProcess, type 
 import { perDayRace, rescheduleRace, type RaceEnv } from './event-type-scenarios.js';
 import { http, type Sql } from './race.js';
 import { roundRobinFairnessRace, roundRobinOneStartRace, roundRobinWeightedRace, seatsRace } from './team-scenarios.js';
+import { clientOverlapRace } from './client-overlap-scenarios.js';
 
 describe.skipIf(!process.env.TEST_DATABASE_URL).each([2, 3])('event type races over %i server processes on one PostgreSQL database', (count) => {
   let cluster: ServersOnOneDatabase | null = null;
@@ -58,5 +59,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each([2, 3])('event type races o
 
   it('seats: thirty holds on a 4-seat start give exactly four 201s', { timeout: 120_000 }, async () => {
     await seatsRace(env(upcomingDate(4, 28)));
+  });
+
+  it('one client, ten providers, overlapping times, spread over the processes: exactly one 201 and nine 409 client_overlap', { timeout: 120_000 }, async () => {
+    await clientOverlapRace(env(upcomingDate(5, 35)));
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 import { createClients, createParty, createProviderWithHours, http, prng, type Http } from './race.js';
 import { roundRobinFairnessRace, roundRobinOneStartRace, roundRobinWeightedRace, seatsRace } from './team-scenarios.js';
+import { clientOverlapRace } from './client-overlap-scenarios.js';
 import {
   createEventType,
   histogram,
@@ -58,6 +59,10 @@ describe('event type races through the real app', () => {
 
   it('round robin: nine simultaneous holds on nine slots over hosts weighted 1 : 2 give exactly 3 and 6', { timeout: 90_000 }, async () => {
     await roundRobinWeightedRace(env('2035-01-18'));
+  });
+
+  it('one client, ten providers, overlapping times: exactly one 201 and nine 409 client_overlap', { timeout: 90_000 }, async () => {
+    await clientOverlapRace(env('2035-01-25'));
   });
 
   it('ten simultaneous reschedules onto one free time: exactly one 200, nine 409 slot_taken, the nine keep their times', { timeout: 90_000 }, async () => {

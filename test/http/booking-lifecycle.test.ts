@@ -65,10 +65,14 @@ describe('booking lifecycle of event types', () => {
     return host;
   }
 
-  /** An event type of `owner`: 60 minutes, no notice, unless the body says otherwise. */
+  /**
+   * An event type of `owner`: 60 minutes, no notice, unless the body says otherwise.
+   * clientMayOverlap: this suite's one client books many hosts at the same hours;
+   * the client's own overlap rule has its suite (client-overlap.test.ts).
+   */
   async function createType(owner: User, body: Record<string, unknown> = {}) {
     const res = await owner.call('POST', '/v1/event-types', {
-      slug: `lifecycle-${++slugCounter}`, title: 'Consultation', durations: [60], minimumNotice: 0, ...body,
+      slug: `lifecycle-${++slugCounter}`, title: 'Consultation', durations: [60], minimumNotice: 0, clientMayOverlap: true, ...body,
     });
     expect(res.statusCode, res.body).toBe(201);
     return res.json() as { id: string; slug: string };

@@ -64,7 +64,7 @@ describe('OpenAPI document', () => {
       op.responses[status].content['application/problem+json'].schema.allOf[1].properties.code.enum;
     const hold = find('POST', '/v1/bookings');
     expect(hold.responses['409'].content['application/problem+json'].schema.allOf[0]).toEqual({ $ref: '#/components/schemas/Problem' });
-    expect(codes(hold, '409')).toEqual(['idempotency_in_flight', 'slot_taken', 'too_many_bookings']);
+    expect(codes(hold, '409')).toEqual(['client_overlap', 'idempotency_in_flight', 'slot_taken', 'too_many_bookings']);
     expect(codes(hold, '422')).toEqual(['idempotency_key_reused', 'limit_reached', 'not_bookable']);
     expect(codes(hold, '429')).toEqual(['rate_limited', 'too_many_holds']);
     expect(codes(hold, '400')).toEqual(['invalid_json', 'invalid_request']);
@@ -108,8 +108,8 @@ describe('validation messages name allowed values, never a regular expression', 
 
   it('for unions of constants, patterns and formats, in bodies and queries', async () => {
     const role = expectProblem(await admin(server)('POST', '/v1/users', { name: 'X', email: 'x@example.test', role: 'admin' }), 400);
-    expect(role.errors).toEqual([{ path: 'body/role', message: 'must be one of provider, client' }]);
-    expect(role.detail).toBe('body/role must be one of provider, client');
+    expect(role.errors).toEqual([{ path: 'body/role', message: 'must be one of provider, client, staff' }]);
+    expect(role.detail).toBe('body/role must be one of provider, client, staff');
 
     const email = expectProblem(await admin(server)('POST', '/v1/users', { name: 'X', email: 'not-an-address', role: 'client' }), 400);
     expect(email.errors).toEqual([{ path: 'body/email', message: 'must be an email address' }]);

@@ -43,7 +43,10 @@ describe('resources and the provider directory', () => {
       expect(res.statusCode, res.body).toBe(201);
       return res.json().id as string;
     };
-    const printing = await make({ slug: 'print-job', title: '3D print', durations: [60, 120], hosts: printers.map((p) => ({ providerId: p.id })), assignment: 'roundRobin' });
+    // A print runs on its own: a member may laser-cut meanwhile (clientMayOverlap).
+    const printing = await make({
+      slug: 'print-job', title: '3D print', durations: [60, 120], hosts: printers.map((p) => ({ providerId: p.id })), assignment: 'roundRobin', clientMayOverlap: true,
+    });
     const cutting = await make({ slug: 'laser-cut', title: 'Laser cutting', durations: [30], hosts: [{ providerId: laser.id }] });
     const workshop = await make({ slug: 'intro-workshop', title: 'Intro workshop', durations: [120], hosts: [{ providerId: room.id }], seats: 8 });
     const members = await Promise.all(Array.from({ length: 9 }, () => createUser(server, 'client')));

@@ -9,6 +9,12 @@ import type { Principal } from '../context.js';
  * A resource the caller may not see is a 404 (its existence is not revealed);
  * one it may see but not act on is a 403.
  *
+ * Staff (a receptionist) act for the providers they manage (`providerIds` of
+ * the principal): whatever such a provider may do for itself, a staff member
+ * may do for it, and gets exactly what that provider would get for anyone
+ * else's (a 403 for another provider's schedule, a 404 for its booking).
+ * Staff are no providers: no slots, no bookings of their own.
+ *
  *   requireAccess(caller, { on: 'booking', action: 'accept', clientId, hostIds }, id)
  */
 export type Permission =
@@ -18,8 +24,16 @@ export type Permission =
   | { on: 'booking'; action: BookingAction; id?: string; clientId: string | null; hostIds: readonly string[] }
   /** Change or delete an event type: an admin, or its only host. */
   | { on: 'eventType'; action: 'manage'; hostIds: readonly string[] }
-  /** Closures: an admin for any providers; a provider only for exactly itself. */
+  /** Closures: an admin for any providers; a provider only for exactly itself; staff for some of its providers. */
   | { on: 'closure'; action: 'manage'; providerIds: readonly string[] | null }
+  /**
+   * A new hold with these hosts (every host it could be given): a client for
+   * itself, an admin for any client, staff for a client when every host is
+   * one of its providers. `clientId`: the one the body names, if any.
+   */
+  | { on: 'hold'; action: 'create'; clientId: string | undefined; hostIds: readonly string[] }
+  /** Users: an administrator creates staff and changes which providers they manage. */
+  | { on: 'staff'; action: 'manage' }
   | { on: 'webhook'; action: 'read' | 'manage'; ownerId: string }
   | { on: 'apiKey'; action: 'revoke'; ownerId: string }
   /** The mail outbox (GET /v1/admin/mail): administrators only. */
@@ -32,7 +46,22 @@ export type BookingAction = 'read' | 'confirm' | 'cancel' | 'reschedule' | 'deci
  * 'guest': the caller holds the manage token of exactly this booking (a
  * booking made without an account); it acts as the booking's client.
  */
-export type BookingRelation = 'admin' | 'client' | 'host' | 'guest' | null;
+export type BookingRelation = 'admin' | 'client' | 'host' | 'staff' | 'guest' | null;
+
+/** The providers a caller acts for: a provider itself, a staff member the ones it manages. */
+export function actsFor(caller: Principal, providerId: string): boolean {
+  if (caller.role === 'staff') return caller.providerIds?.includes(providerId) ?? false;
+  return caller.role === 'provider' && caller.userId === providerId;
+}
+
+/**
+ * Whose things appear in the caller's lists (bookings, closures): null for
+ * everyone's (an admin); else the users it takes part as, itself and, for staff, its providers.
+ */
+export function listedParticipants(caller: Principal): readonly string[] | null {
+  if (caller.role === 'admin') return null;
+  return caller.role === 'staff' ? [caller.userId, ...(caller.providerIds ?? [])] : [caller.userId];
+}
 
 export function bookingRelation(
   caller: Principal,
@@ -42,27 +71,31 @@ export function bookingRelation(
   if (caller.role === 'admin') return 'admin';
   if (booking.hostIds.includes(caller.userId)) return 'host';
   if (booking.clientId !== null && caller.userId === booking.clientId) return 'client';
+  if (booking.hostIds.some((id) => actsFor(caller, id))) return 'staff';
   return null;
 }
 
+// Staff do what a host does, and confirm as an admin does: a receptionist who
+// books for a client on the phone confirms the hold it made.
 const BOOKING_RULES: Record<BookingAction, readonly Exclude<BookingRelation, null>[]> = {
-  read: ['admin', 'client', 'host', 'guest'],
-  confirm: ['admin', 'client', 'guest'],
-  cancel: ['admin', 'client', 'host', 'guest'],
-  reschedule: ['admin', 'client', 'host', 'guest'],
-  decide: ['admin', 'host'],
-  seeSyncError: ['admin', 'host'],
+  read: ['admin', 'client', 'host', 'staff', 'guest'],
+  confirm: ['admin', 'client', 'staff', 'guest'],
+  cancel: ['admin', 'client', 'host', 'staff', 'guest'],
+  reschedule: ['admin', 'client', 'host', 'staff', 'guest'],
+  decide: ['admin', 'host', 'staff'],
+  seeSyncError: ['admin', 'host', 'staff'],
 };
 
 const WHY_NOT: Partial<Record<BookingAction, string>> = {
-  confirm: 'Only the booking\'s client confirms it.',
-  decide: 'Only a host of the booking (or an administrator) accepts or declines it.',
+  confirm: 'Only the booking\'s client (or staff of its host, or an administrator) confirms it.',
+  decide: 'Only a host of the booking (its staff, or an administrator) accepts or declines it.',
   seeSyncError: 'Only hosts see calendar errors.',
 };
 
-/** The side a relation changes a booking as (cancellation notice, cancelledBy): a guest is the booking's client. */
+/** The side a relation changes a booking as (cancellation notice, cancelledBy): a guest is the booking's client, staff its host. */
 export function actorOf(relation: Exclude<BookingRelation, null>): 'admin' | 'client' | 'host' {
-  return relation === 'guest' ? 'client' : relation;
+  if (relation === 'guest') return 'client';
+  return relation === 'staff' ? 'host' : relation;
 }
 
 type Verdict = 'allowed' | 'hidden' | 'forbidden';
@@ -73,17 +106,25 @@ function judge(caller: Principal, p: Permission): Verdict {
   if (caller.role === 'admin') return 'allowed';
   switch (p.on) {
     case 'provider':
-      return caller.userId === p.providerId ? 'allowed' : 'forbidden';
+      return actsFor(caller, p.providerId) ? 'allowed' : 'forbidden';
     case 'booking': {
       const relation = bookingRelation(caller, p);
       if (relation === null) return 'hidden';
       return BOOKING_RULES[p.action].includes(relation) ? 'allowed' : 'forbidden';
     }
     case 'eventType':
-      return p.hostIds.length === 1 && p.hostIds[0] === caller.userId ? 'allowed' : 'forbidden';
+      // Staff: any type whose hosts are all its providers (a receptionist runs the practice's round robin too).
+      if (caller.role === 'staff') return p.hostIds.length > 0 && p.hostIds.every((id) => actsFor(caller, id)) ? 'allowed' : 'forbidden';
+      return p.hostIds.length === 1 && actsFor(caller, p.hostIds[0]!) ? 'allowed' : 'forbidden';
     case 'closure':
-      if (caller.role !== 'provider') return 'forbidden';
-      return p.providerIds !== null && p.providerIds.length === 1 && p.providerIds[0] === caller.userId ? 'allowed' : 'forbidden';
+      if (p.providerIds === null || p.providerIds.length === 0) return 'forbidden';
+      if (caller.role === 'staff') return p.providerIds.every((id) => actsFor(caller, id)) ? 'allowed' : 'forbidden';
+      return p.providerIds.length === 1 && actsFor(caller, p.providerIds[0]!) ? 'allowed' : 'forbidden';
+    case 'hold':
+      if (caller.role === 'client') return p.clientId === undefined || p.clientId === caller.userId ? 'allowed' : 'forbidden';
+      return caller.role === 'staff' && p.hostIds.length > 0 && p.hostIds.every((id) => actsFor(caller, id)) ? 'allowed' : 'forbidden';
+    case 'staff':
+      return 'forbidden';
     case 'webhook':
     case 'apiKey':
       return caller.userId === p.ownerId ? 'allowed' : 'hidden';
@@ -107,16 +148,44 @@ export function requireAccess(caller: Principal, p: Permission, id?: string): vo
 function forbiddenDetail(p: Permission): string {
   switch (p.on) {
     case 'provider':
-      return 'Only the provider itself or an administrator may do this.';
+      return 'Only the provider itself, its staff or an administrator may do this.';
     case 'booking':
       return WHY_NOT[p.action] ?? 'Not allowed for this booking.';
     case 'eventType':
-      return 'Only an administrator, or the only host of a single-host event type, may change it.';
+      return 'Only an administrator, the only host of a single-host event type, or staff of every host may change it.';
     case 'closure':
-      return 'A provider may only close its own dates (providerIds: [itself]); other closures are for administrators.';
+      return 'A provider may only close its own dates (providerIds: [itself]), staff only those of providers it manages; other closures are for administrators.';
+    case 'hold':
+      if (p.clientId !== undefined) return 'Only an administrator, or staff of every host it could be with, books on a client\'s behalf (clientId).';
+      return 'Only clients (or an administrator, or staff of the provider, for a client) can book.';
+    case 'staff':
+      return 'Only an administrator manages staff and the providers they manage.';
     case 'mailOutbox':
       return 'Only an administrator sees the mail outbox.';
     default:
       return 'Not allowed.';
   }
+}
+
+/**
+ * Whose bookings GET /bookings lists. Everyone sees only bookings they take
+ * part in (staff: those of its providers); an admin sees all. `providerId`
+ * and `clientId` narrow the list: an admin may name anyone; a provider or a
+ * client only itself; staff any of its providers, and any client (the list
+ * stays within its providers' bookings). Naming another user is a 403 whether
+ * or not that user exists, so the answer tells nothing about others.
+ */
+export function bookingListScope(
+  caller: Principal,
+  filter: { providerId?: string; clientId?: string },
+): { participantIds: readonly string[] | null; providerId: string | null; clientId: string | null } {
+  const participants = listedParticipants(caller);
+  const mayName = (name: 'providerId' | 'clientId', id: string) =>
+    participants === null || id === caller.userId || (name === 'providerId' ? actsFor(caller, id) : caller.role === 'staff');
+  for (const [name, id] of [['providerId', filter.providerId], ['clientId', filter.clientId]] as const) {
+    if (id !== undefined && !mayName(name, id)) {
+      throw new AppError('forbidden', `Only an administrator (or staff, for its providers) lists the bookings of another user (query/${name}).`);
+    }
+  }
+  return { participantIds: participants, providerId: filter.providerId ?? null, clientId: filter.clientId ?? null };
 }

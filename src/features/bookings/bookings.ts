@@ -32,7 +32,7 @@ export async function holdBooking(
   input: { providerId: string; start: number; duration?: number; notes?: string; clientId?: string },
 ): Promise<BookingView> {
   const duration = checkDuration('duration', input.duration ?? DEFAULT_DURATION_MINUTES);
-  const clientId = await resolveClient(ctx, caller, input.clientId);
+  const clientId = await resolveClient(ctx, caller, input.clientId, [input.providerId]);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   const provider = await checkV1Slot(ctx, input.providerId, slot);
   const held = await insertHoldUnderLocks(ctx, caller, {

@@ -123,7 +123,7 @@ export async function holdEventTypeBooking(
   const duration = durationOf(type, 'duration', input.duration);
   const asked = input.providerId === undefined ? undefined : hostOf(type, 'providerId', input.providerId);
   const answers = checkedAnswers(type, input.answers);
-  const clientId = await resolveClient(ctx, caller, input.clientId);
+  const clientId = await resolveClient(ctx, caller, input.clientId, candidateHosts(type, asked));
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   const blocked = blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter);
   const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot);

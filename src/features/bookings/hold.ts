@@ -8,10 +8,12 @@ import {
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
+import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { enforceBookingCaps } from './booking-caps.js';
 import { recordBookingEvent } from './events.js';
+import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 
 /** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
 export const CLIENT_LOCK = 724102;
@@ -19,19 +21,23 @@ export const PROVIDER_LOCK = 724101;
 /** Round robin: choices and inserts of one event type take turns (between the client's lock and the hosts'). */
 export const EVENT_TYPE_LOCK = 724103;
 
-/** Clients book for themselves; an admin books on a client's behalf with clientId. */
-export async function resolveClient(ctx: AppContext, caller: Principal, clientId: string | undefined): Promise<string> {
-  if (caller.role === 'admin') {
-    if (clientId === undefined) throw invalidField('clientId', 'is required when an administrator books');
-    const client = await findUserById(ctx.db, clientId);
-    if (!client || client.role !== 'client') throw invalidField('clientId', `no client with id "${clientId}"`);
-    return client.id;
-  }
-  if (caller.role !== 'client') throw new AppError('forbidden', 'Only clients (or an administrator for a client) can book.');
-  if (clientId !== undefined && clientId !== caller.userId) {
-    throw new AppError('forbidden', 'A client books for itself; clientId is for administrators.');
-  }
-  return caller.userId;
+/**
+ * Whose hold this is: clients book for themselves; an admin, or staff of
+ * every host the hold could be given (`hostIds`), on a client's behalf with
+ * clientId. Who may is the access policy's decision.
+ */
+export async function resolveClient(
+  ctx: AppContext,
+  caller: Principal,
+  clientId: string | undefined,
+  hostIds: readonly string[],
+): Promise<string> {
+  requireAccess(caller, { on: 'hold', action: 'create', clientId, hostIds });
+  if (caller.role === 'client') return caller.userId;
+  if (clientId === undefined) throw invalidField('clientId', `is required when ${caller.role === 'staff' ? 'staff book' : 'an administrator books'}`);
+  const client = await findUserById(ctx.db, clientId);
+  if (!client || client.role !== 'client' || client.deactivatedAt !== null) throw invalidField('clientId', `no client with id "${clientId}"`);
+  return client.id;
 }
 
 /**
@@ -102,6 +108,10 @@ export async function insertHoldUnderLocks(
   options: HoldOptions = {},
 ): Promise<BookingRecord> {
   let released = 0;
+  // The client's own time (event types only: v1 bookings keep v1's rules; migrations/012).
+  const clientTime: ClientTime = {
+    clientId: hold.clientId, guestEmail: hold.guest?.email ?? null, range: { start: hold.start, end: hold.end }, bookingId: null,
+  };
   try {
     const booking = await ctx.db.transaction(async (tx) => {
       const clientId = hold.clientId;
@@ -115,6 +125,7 @@ export async function insertHoldUnderLocks(
       } else {
         throw new Error('a hold needs a client or guestLocks');
       }
+      if (hold.eventTypeId !== null) await clearClientTime(tx, clientTime);
       const assigned = options.assign ? await options.assign(tx) : { providerId: hold.providerId!, hostIds: [hold.providerId!] };
       if (clientId !== null) {
         await enforceBookingCaps(tx, ctx, caller, {
@@ -137,7 +148,7 @@ export async function insertHoldUnderLocks(
     if (released > 0) ctx.metrics.holdsExpired.inc(released);
     return booking;
   } catch (error) {
-    throw bookingConflict(ctx, error);
+    throw bookingConflict(ctx, await explainClientOverlap(ctx.db, error, clientTime));
   }
 }
 

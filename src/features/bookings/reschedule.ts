@@ -15,8 +15,10 @@ import { checkV1Slot } from './bookings.js';
 import { ensureWithinLimits } from './event-type-hold.js';
 import { assignRoundRobin, eligibleHosts, ensureSeatFree, seatHolderOf, type EligibleHost } from './assignment.js';
 import { seatOccurrence } from '../event-types/host-slots.js';
-import { bookingConflict, lockProviderAndClear, type Assignment } from './hold.js';
+import { bookingConflict, CLIENT_LOCK, lockProviderAndClear, type Assignment } from './hold.js';
+import { GUEST_EMAIL_LOCK } from './guest-hold.js';
 import { allowed } from './lifecycle.js';
+import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 import { recordBookingEvent } from './events.js';
 import { hostsOf, viewOf, type BookingView } from './views.js';
 
@@ -42,8 +44,13 @@ export async function rescheduleBooking(
   // The buffers in force when the booking was made go with it.
   const blocked = { start: slot.start - (before.start - before.blockedStart), end: slot.end + (before.blockedEnd - before.end) };
   const occurrence = type && type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : before.id;
+  // Moving onto another booking of the same client is refused (client_overlap); its own old time does not count.
+  const clientTime: ClientTime = {
+    clientId: before.clientId, guestEmail: before.guest?.email ?? null, range: { start: slot.start, end: slot.end }, bookingId: before.id,
+  };
   try {
     const moved = await ctx.db.transaction(async (tx) => {
+      if (before.eventTypeId !== null) await lockClientOf(tx, before);
       const assigned = type?.spec.assignment === 'roundRobin'
         ? await keepOrReassign(tx, type, before, slot, blocked)
         : { providerId: before.providerId, hostIds: before.hostIds };
@@ -58,6 +65,7 @@ export async function rescheduleBooking(
         if (type.spec.seats > 1) await ensureSeatFree(tx, type, occurrence, seatHolderOf(b), b.id);
       }
       const status = statusAfterMove(b, relation);
+      if (b.eventTypeId !== null) await clearClientTime(tx, clientTime);
       const moved = await moveBooking(tx, id, {
         start: slot.start, end: slot.end, blockedStart: blocked.start, blockedEnd: blocked.end, status, reason: input.reason ?? null,
         providerId: assigned.providerId, hostIds: assigned.hostIds, occurrence,
@@ -75,8 +83,20 @@ export async function rescheduleBooking(
     ctx.metrics.countBooking('rescheduled');
     return moved;
   } catch (error) {
-    throw bookingConflict(ctx, error);
+    throw bookingConflict(ctx, await explainClientOverlap(ctx.db, error, clientTime));
   }
+}
+
+/**
+ * The client's moves take turns with its holds (the lock a hold takes first,
+ * the guest's email lock for a guest): two of its bookings moving onto
+ * overlapping times at once would otherwise each wait for the other's row in
+ * the client's exclusion constraint (migrations/012) and one die in a deadlock
+ * (a 500) instead of a 409 client_overlap. The constraint stays the guarantee.
+ */
+async function lockClientOf(tx: Queryable, b: BookingRecord): Promise<void> {
+  if (b.clientId !== null) await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [b.clientId]);
+  else if (b.guest) await tx.query(`SELECT pg_advisory_xact_lock(${GUEST_EMAIL_LOCK}, hashtext($1))`, [b.guest.email.toLowerCase()]);
 }
 
 /**

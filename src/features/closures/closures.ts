@@ -5,7 +5,7 @@ import { AppError, invalidField } from '../../domain/errors.js';
 import { isValidLocalDate } from '../../domain/zoned-time.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
-import { requireAccess } from '../access/policy.js';
+import { listedParticipants, requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { isSupportedLocalDate } from '../slots/time-range.js';
 import type { CreateClosureBody } from '../../http/schemas/closures.js';
@@ -49,11 +49,11 @@ export async function createClosure(
   return toView(created);
 }
 
-/** Administrators see every closure; others the ones that apply to them. */
+/** Administrators see every closure; others the ones that apply to them (staff: to any of its providers). */
 export async function listClosures(ctx: AppContext, caller: Principal, query: { limit: number; cursor?: string }): Promise<Page<ClosureView>> {
   const after = decodeCursor(query.cursor);
   const rows = await listClosureRows(ctx.db, {
-    providerId: caller.role === 'admin' ? null : caller.userId,
+    providerIds: listedParticipants(caller),
     after: after ? { createdAt: after.sortValue, id: after.id } : null,
     limit: query.limit + 1,
   });

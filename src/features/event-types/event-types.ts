@@ -42,7 +42,8 @@ export async function readableEventType(q: Queryable, caller: Principal | null, 
 
 function hostsFrom(input: CreateEventTypeBody['hosts'] | undefined, caller: Principal): HostRecord[] {
   if (input === undefined) {
-    if (caller.role === 'admin') throw invalidField('hosts', 'is required when an administrator creates an event type');
+    // Only a provider is a host by default; an admin or staff names the hosts.
+    if (caller.role === 'admin' || caller.role === 'staff') throw invalidField('hosts', `is required when ${caller.role === 'admin' ? 'an administrator' : 'staff'} creates an event type`);
     return [{ providerId: caller.userId, priority: DEFAULT_PRIORITY, weight: DEFAULT_WEIGHT }];
   }
   return input.map((h) => ({ providerId: h.providerId, priority: h.priority ?? DEFAULT_PRIORITY, weight: h.weight ?? DEFAULT_WEIGHT }));
@@ -93,8 +94,8 @@ async function store(ctx: AppContext, write: (tx: Queryable) => Promise<EventTyp
 }
 
 export async function createEventType(ctx: AppContext, caller: Principal, body: CreateEventTypeBody): Promise<EventTypeView> {
-  if (caller.role !== 'admin' && caller.role !== 'provider') throw new AppError('forbidden', 'Only providers and administrators create event types.');
   const hosts = hostsFrom(body.hosts, caller);
+  // A client's default host would be itself, which is no provider: the policy refuses it (403) like any other host it does not act for.
   requireAccess(caller, { on: 'eventType', action: 'manage', hostIds: hosts.map((h) => h.providerId) });
   const spec: EventTypeSpec = {
     title: body.title,
@@ -110,6 +111,7 @@ export async function createEventType(ctx: AppContext, caller: Principal, body: 
     ...(body.limits !== undefined ? { limits: body.limits } : {}),
     requiresConfirmation: body.requiresConfirmation ?? false,
     seats: body.seats ?? 1,
+    clientMayOverlap: body.clientMayOverlap ?? false,
     cancellationNotice: body.cancellationNotice ?? 0,
     questions: body.questions ?? [],
   };

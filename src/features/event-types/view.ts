@@ -33,6 +33,7 @@ export async function toEventTypeView(ctx: AppContext, t: EventTypeRecord): Prom
     ...(spec.limits !== undefined ? { limits: spec.limits } : {}),
     requiresConfirmation: spec.requiresConfirmation,
     seats: spec.seats,
+    clientMayOverlap: spec.clientMayOverlap ?? false,
     cancellationNotice: spec.cancellationNotice,
     questions: spec.questions as EventTypeView['questions'],
     public: t.public,

@@ -1,5 +1,5 @@
 import { countActiveKeys, findActiveKeyOwner, insertApiKey, oldestActiveKeyNamed, revokeKey } from '../../db/api-keys-repo.js';
-import { findFirstAdmin, insertUser } from '../../db/users-repo.js';
+import { findFirstAdmin, insertUser, staffProviderIds } from '../../db/users-repo.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { AppError } from '../../domain/errors.js';
 import type { AppContext, Principal } from '../context.js';
@@ -12,6 +12,8 @@ export async function authenticate(ctx: AppContext, secret: string | undefined):
   }
   const owner = await findActiveKeyOwner(ctx.db, hashApiKey(secret));
   if (!owner) throw new AppError('unauthenticated', 'The API key is unknown, expired or revoked.');
+  // Staff act for their providers (access/policy.ts): read once per request, so a change applies at the next one.
+  if (owner.role === 'staff') return { ...owner, providerIds: await staffProviderIds(ctx.db, owner.userId) };
   return owner;
 }
 

@@ -6,7 +6,7 @@ import { SNIFF_BYTES, sniffImageType } from '../../platform/content-sniff.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import type { LocalObjectStore } from '../../platform/object-store/object-store.js';
 import type { AppContext, Principal } from '../context.js';
-import { toUserView, type UserView } from './users.js';
+import { userViewOf, type UserView } from './users.js';
 
 /**
  * Profile images, uploaded by the client straight to storage:
@@ -161,7 +161,7 @@ export async function completeAvatarUpload(ctx: AppContext, caller: Principal, u
       throw error;
     }
   }
-  return toUserView((await findUserById(ctx.db, userId))!, ctx.config.publicBaseUrl);
+  return userViewOf(ctx.db, (await findUserById(ctx.db, userId))!, ctx.config.publicBaseUrl);
 }
 
 /** DELETE /v1/users/me/avatar: the user has none afterwards (also when it had none). */

@@ -15,7 +15,9 @@ import { hashPassword, verifyPassword } from '../../platform/crypto/secrets.js';
 import { cancelBooking } from '../bookings/lifecycle.js';
 import type { AppContext, Principal } from '../context.js';
 import { requireTimeZone } from '../slots/time-range.js';
-import { toUserView, type UserView } from './users.js';
+import { checkedStaffProviders, userViewOf, type UserView } from './users.js';
+import { requireAccess } from '../access/policy.js';
+import { replaceStaffProviders } from '../../db/users-repo.js';
 import { forgetAvatarObject } from './avatars.js';
 import type { UpdateUserBody } from '../../http/schemas/users.js';
 import { deleteIdentitiesOf } from '../../db/oidc-repo.js';
@@ -42,6 +44,9 @@ async function targetOf(ctx: AppContext, caller: Principal, id: string, action: 
 export async function updateUser(ctx: AppContext, caller: Principal, id: string, patch: UpdateUserBody): Promise<UserView> {
   const user = await targetOf(ctx, caller, id, 'change');
   const changes: UserChanges = {};
+  // Which providers staff manage: an administrator's decision, never the staff member's own.
+  if (patch.providerIds !== undefined) requireAccess(caller, { on: 'staff', action: 'manage' });
+  const providerIds = await checkedStaffProviders(ctx.db, user.role, patch.providerIds);
   if (patch.name !== undefined) {
     if (patch.name.trim() === '') throw invalidField('name', 'must not be blank');
     changes.name = patch.name.trim();
@@ -63,9 +68,12 @@ export async function updateUser(ctx: AppContext, caller: Principal, id: string,
     changes.passwordHash = await hashPassword(patch.password);
   }
   try {
-    const updated = await updateUserFields(ctx.db, id, changes);
-    if (!updated) throw new AppError('not_found', `No user with id "${id}".`);
-    return toUserView(updated, ctx.config.publicBaseUrl);
+    return await ctx.db.transaction(async (tx) => {
+      const updated = await updateUserFields(tx, id, changes);
+      if (!updated) throw new AppError('not_found', `No user with id "${id}".`);
+      if (patch.providerIds !== undefined && providerIds !== undefined) await replaceStaffProviders(tx, id, providerIds);
+      return userViewOf(tx, updated, ctx.config.publicBaseUrl);
+    });
   } catch (error) {
     if (sqlState(error) === SQLSTATE.uniqueViolation) {
       throw new AppError('email_taken', `A user with the email "${changes.email ?? ''}" already exists.`);
@@ -98,8 +106,8 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
   const user = await targetOf(ctx, caller, id, 'delete');
   if (user.deactivatedAt !== null) throw new AppError('not_found', `No user with id "${id}".`);
   if (user.role === 'admin') throw new AppError('forbidden', 'Administrators cannot be deleted.');
-  if (user.role === 'provider' && caller.role !== 'admin') {
-    throw new AppError('forbidden', 'A provider is deactivated by an administrator.');
+  if ((user.role === 'provider' || user.role === 'staff') && caller.role !== 'admin') {
+    throw new AppError('forbidden', `A ${user.role === 'staff' ? 'staff member' : 'provider'} is deactivated by an administrator.`);
   }
   if (user.role === 'client') {
     const system: Principal = { userId: ctx.adminUserId, role: 'admin', keyId: null };
@@ -110,7 +118,11 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
   await ctx.db.transaction(async (tx) => {
     const locked = await lockUser(tx, id);
     if (!locked || locked.deactivatedAt !== null) throw new AppError('not_found', `No user with id "${id}".`);
-    if (user.role === 'provider') {
+    if (user.role === 'staff') {
+      // Staff have no bookings of their own: their keys stop working and they manage nobody.
+      await deactivateUser(tx, id);
+      await replaceStaffProviders(tx, id, []);
+    } else if (user.role === 'provider') {
       refuseLiveBookings(await liveFutureBookingIds(tx, 'provider_id', id), 'The provider');
       await deactivateUser(tx, id);
       await dropCalendarConnections(tx, id);

@@ -1,4 +1,7 @@
-import { findUserByEmail, findUserById, insertUser, setPasswordHash, type Role, type UserRecord } from '../../db/users-repo.js';
+import {
+  findUserByEmail, findUserById, insertUser, replaceStaffProviders, setPasswordHash, staffProviderIds, type Role, type UserRecord,
+} from '../../db/users-repo.js';
+import type { Queryable } from '../../db/database.js';
 import { passwordProblem } from '../../domain/password-policy.js';
 import { SQLSTATE, sqlState } from '../../db/database.js';
 import { AppError, invalidField } from '../../domain/errors.js';
@@ -24,9 +27,11 @@ export interface UserView {
   deactivatedAt?: string;
   /** Only when the user has a profile image (src/features/identity/avatars.ts). */
   avatarUrl?: string;
+  /** Staff only, for itself and admins: the providers it manages. */
+  providerIds?: string[];
 }
 
-export function toUserView(user: UserRecord, publicBaseUrl: string, withPrivateFields = true): UserView {
+export function toUserView(user: UserRecord, publicBaseUrl: string, withPrivateFields = true, providerIds?: string[]): UserView {
   const avatarUrl = avatarUrlOf(publicBaseUrl, user.avatar);
   return {
     id: user.id,
@@ -38,7 +43,28 @@ export function toUserView(user: UserRecord, publicBaseUrl: string, withPrivateF
     createdAt: formatInstant(user.createdAt.getTime()),
     ...(user.deactivatedAt !== null ? { deactivatedAt: formatInstant(user.deactivatedAt.getTime()) } : {}),
     ...(avatarUrl !== undefined ? { avatarUrl } : {}),
+    ...(withPrivateFields && user.role === 'staff' && providerIds ? { providerIds } : {}),
   };
+}
+
+/** toUserView with a staff member's providers read from the database. */
+export async function userViewOf(q: Queryable, user: UserRecord, publicBaseUrl: string, withPrivateFields = true): Promise<UserView> {
+  const providerIds = user.role === 'staff' && withPrivateFields ? await staffProviderIds(q, user.id) : undefined;
+  return toUserView(user, publicBaseUrl, withPrivateFields, providerIds);
+}
+
+/**
+ * The providers a staff member is to manage: each an active provider (a 400
+ * naming the entry otherwise); only staff have them.
+ */
+export async function checkedStaffProviders(q: Queryable, role: Role, providerIds: readonly string[] | undefined): Promise<string[] | undefined> {
+  if (providerIds === undefined) return role === 'staff' ? [] : undefined;
+  if (role !== 'staff') throw invalidField('providerIds', 'is only for staff (role staff)');
+  for (const [i, id] of providerIds.entries()) {
+    const user = await findUserById(q, id);
+    if (!user || user.role !== 'provider' || user.deactivatedAt !== null) throw invalidField(`providerIds/${i}`, `no provider with id "${id}"`);
+  }
+  return [...providerIds].sort();
 }
 
 /**
@@ -74,6 +100,7 @@ export async function createUser(
   }
   if (input.name.trim() === '') throw invalidField('name', 'must not be blank');
   if (input.password !== undefined) requireGoodPassword('password', input.password);
+  const providerIds = await checkedStaffProviders(ctx.db, input.role, input.providerIds);
   const timeZone = requireTimeZone('timeZone', input.timeZone ?? 'UTC');
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
@@ -88,8 +115,9 @@ export async function createUser(
         passwordHash,
       });
       if (resource) return { user: toUserView(user, ctx.config.publicBaseUrl), apiKey: null };
+      if (providerIds !== undefined) await replaceStaffProviders(tx, user.id, providerIds);
       const key = await issueApiKey(tx, user.id, { name: 'default', expiresAt: null });
-      return { user: toUserView(user, ctx.config.publicBaseUrl), apiKey: key.secret };
+      return { user: toUserView(user, ctx.config.publicBaseUrl, true, providerIds), apiKey: key.secret };
     });
   } catch (error) {
     if (sqlState(error) === SQLSTATE.uniqueViolation) {
@@ -141,14 +169,14 @@ export async function changePassword(
 export async function getMe(ctx: AppContext, caller: Principal): Promise<UserView> {
   const user = await findUserById(ctx.db, caller.userId);
   if (!user) throw new AppError('unauthenticated', 'The key belongs to a user that no longer exists.');
-  return toUserView(user, ctx.config.publicBaseUrl);
+  return userViewOf(ctx.db, user, ctx.config.publicBaseUrl);
 }
 
 /** Self and admin see everything; anyone with a key sees a provider's public fields; the rest is a 404. */
 export async function getUser(ctx: AppContext, caller: Principal, id: string): Promise<UserView> {
   const user = await findUserById(ctx.db, id);
-  if (user && caller.role === 'admin') return toUserView(user, ctx.config.publicBaseUrl);
-  if (user && user.deactivatedAt === null && caller.userId === user.id) return toUserView(user, ctx.config.publicBaseUrl);
+  if (user && caller.role === 'admin') return userViewOf(ctx.db, user, ctx.config.publicBaseUrl);
+  if (user && user.deactivatedAt === null && caller.userId === user.id) return userViewOf(ctx.db, user, ctx.config.publicBaseUrl);
   if (user && user.deactivatedAt === null && user.role === 'provider') return toUserView(user, ctx.config.publicBaseUrl, false);
   throw new AppError('not_found', `No user with id "${id}".`);
 }

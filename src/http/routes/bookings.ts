@@ -33,7 +33,7 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       tags, security: [...Security, {}], headers: IdempotencyHeaders, body: HoldBody,
       response: {
         201: Booking,
-        ...errorResponses('forbidden', 'not_found', 'slot_taken', 'not_bookable', 'limit_reached', 'too_many_holds', 'too_many_bookings'),
+        ...errorResponses('forbidden', 'not_found', 'slot_taken', 'client_overlap', 'not_bookable', 'limit_reached', 'too_many_holds', 'too_many_bookings'),
       },
     },
   }, async (request, reply) => {
@@ -119,7 +119,7 @@ export const bookingRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asy
       tags, security: KeyOrManageToken, querystring: ManageTokenQuery, headers: IdempotencyHeaders, params: IdParams, body: RescheduleBody,
       response: {
         200: Booking,
-        ...errorResponses('forbidden', 'not_found', 'slot_taken', 'state_conflict', 'not_bookable', 'limit_reached', 'too_late_to_change'),
+        ...errorResponses('forbidden', 'not_found', 'slot_taken', 'client_overlap', 'state_conflict', 'not_bookable', 'limit_reached', 'too_late_to_change'),
       },
     },
   }, async (request) => {

@@ -69,6 +69,9 @@ const writable = {
   limits: Limits,
   requiresConfirmation: Type.Boolean(),
   seats: Type.Integer({ minimum: 1, maximum: 1000 }),
+  clientMayOverlap: Type.Boolean({
+    description: 'Default false: a client (or guest email) cannot hold a live booking of this type that overlaps another of its live bookings (409 client_overlap)',
+  }),
   cancellationNotice: Minutes(0, 525600),
   questions: Type.Array(Question, { maxItems: 30 }),
   public: Type.Boolean(),
@@ -81,7 +84,7 @@ const optional = <K extends keyof Writable>(keys: readonly K[]) =>
 
 const OPTIONAL_ON_CREATE = [
   'description', 'location', 'hosts', 'assignment', 'slotInterval', 'bufferBefore', 'bufferAfter', 'minimumNotice',
-  'bookingWindow', 'limits', 'requiresConfirmation', 'seats', 'cancellationNotice', 'questions', 'public', 'active',
+  'bookingWindow', 'limits', 'requiresConfirmation', 'seats', 'clientMayOverlap', 'cancellationNotice', 'questions', 'public', 'active',
 ] as const;
 
 export const CreateEventTypeBody = named('CreateEventTypeRequest', Type.Object(
@@ -127,6 +130,7 @@ export const EventType = named('EventType', Type.Object({
   limits: Type.Optional(Limits),
   requiresConfirmation: Type.Boolean(),
   seats: Type.Integer(),
+  clientMayOverlap: Type.Boolean(),
   cancellationNotice: Type.Integer(),
   questions: Type.Array(Question),
   public: Type.Boolean(),

@@ -2,7 +2,12 @@ import { Type, type Static } from 'typebox';
 import { Id, Instant, named, TimeZone } from './common.js';
 import { AvatarUrl } from './avatars.js';
 
-export const Role = named('Role', Type.Union([Type.Literal('admin'), Type.Literal('provider'), Type.Literal('client')]));
+export const Role = named('Role', Type.Union([Type.Literal('admin'), Type.Literal('provider'), Type.Literal('client'), Type.Literal('staff')]));
+
+/** The providers a staff member manages (admin sets them). */
+const StaffProviderIds = Type.Array(Id, {
+  maxItems: 200, uniqueItems: true, description: 'Staff only: the providers it manages (acts for)', examples: [['usr_3f9a', 'usr_8c21']],
+});
 
 export const User = named('User', Type.Object({
   id: Id,
@@ -14,20 +19,24 @@ export const User = named('User', Type.Object({
   createdAt: Instant,
   deactivatedAt: Type.Optional(Instant),
   avatarUrl: Type.Optional(AvatarUrl),
+  providerIds: Type.Optional(Type.Array(Id, { description: 'Staff only (shown to itself and admins): the providers it manages' })),
 }), 'A user (email only for itself and admins)');
 
 export const CreateUserBody = named('CreateUserRequest', Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320, description: 'Required, except for resources' })),
-    role: Type.Union([Type.Literal('provider'), Type.Literal('client')]),
+    role: Type.Union([Type.Literal('provider'), Type.Literal('client'), Type.Literal('staff')]),
+    providerIds: Type.Optional(StaffProviderIds),
     kind: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('resource')], {
       description: 'Providers: person (default) or resource (a room, a machine: admin only, no email, no password, no API key)',
     })),
     timeZone: Type.Optional(TimeZone),
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
   },
-  { additionalProperties: false, examples: [{ name: 'Dr. Ada Lovelace', email: 'ada@example.com', role: 'provider', timeZone: 'Europe/London', password: 'a long passphrase' }] },
+  { additionalProperties: false, examples: [{ name: 'Dr. Ada Lovelace', email: 'ada@example.com', role: 'provider', timeZone: 'Europe/London', password: 'a long passphrase' }],
+    description: 'Staff (a receptionist): role "staff" with providerIds, e.g. { "name": "Front desk", "email": "desk@example.com", "role": "staff", "providerIds": ["usr_3f9a"] }',
+  },
 ));
 export type CreateUserBody = Static<typeof CreateUserBody>;
 
@@ -73,10 +82,11 @@ export const UpdateUserBody = named('UpdateUserRequest', Type.Object(
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
     timeZone: Type.Optional(TimeZone),
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+    providerIds: Type.Optional(StaffProviderIds),
     currentPassword: Type.Optional(Type.String({
       minLength: 1, maxLength: 200, description: 'Required with password when users change their own (not for an admin)',
     })),
   },
-  { additionalProperties: false, examples: [{ name: 'Ada King', timeZone: 'Europe/Paris' }], description: 'Only the fields sent change; the role never does' },
+  { additionalProperties: false, examples: [{ name: 'Ada King', timeZone: 'Europe/Paris' }], description: 'Only the fields sent change; the role never does. providerIds: an administrator, on a staff member only (replaces the list)' },
 ));
 export type UpdateUserBody = Static<typeof UpdateUserBody>;
