@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, QueryResult, Queryable } from './database.js';
 import { PreparedStatements } from './embedded-statements.js';
+import { readSnapshot, unpackSnapshot } from './embedded-snapshot.js';
 
 /**
  * PostgreSQL compiled to WASM, in-process: `npm start` needs nothing installed.
@@ -14,11 +17,21 @@ export interface EmbeddedDatabase extends Database {
   dumpDataDir(): Promise<Blob>;
 }
 
-export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob }): Promise<EmbeddedDatabase> {
+/**
+ * `loadDataDir`: start from this tarball instead of an empty cluster. Without it, a data
+ * directory that does not exist yet (or 'memory') starts from the migrated snapshot made at
+ * install time when there is one that fits (embedded-snapshot.ts); `snapshot: false` runs initdb.
+ */
+export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob; snapshot?: boolean }): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
+  const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
+  const useSnapshot = fresh && !options.loadDataDir && options.snapshot !== false;
+  // On disk the snapshot is unpacked before PGlite starts, which then opens it as any data directory.
+  if (useSnapshot && dataDir) await unpackSnapshot(dataDir);
+  const loadDataDir = options.loadDataDir ?? (useSnapshot && !dataDir ? await readSnapshot() : null);
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
     extensions: { btree_gist },
     // PostgreSQL's default 128 MB of shared buffers is sized for a server with many
     // backends; the embedded database has one. 16 MB saves ~130 MB of resident memory.
