@@ -84,7 +84,7 @@ export async function unpackSnapshot(dataDir: string, dir = SNAPSHOT_DIR): Promi
 /** The ustar subset PGlite's dumpDataDir writes: directories and regular files, 512-byte blocks. */
 async function extractTar(input: AsyncIterable<Buffer>, into: string): Promise<void> {
   await mkdir(into, { recursive: true, mode: 0o700 });
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let file: { path: string; left: number; mode: number; chunks: Buffer[] } | null = null;
   let padding = 0;
   const field = (h: Buffer, at: number, len: number) => h.subarray(at, at + len).toString('utf8').replace(/\0.*$/s, '');
