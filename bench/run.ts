@@ -2,7 +2,8 @@
 // Numbers only: nothing here fails the run because something is slow. A benchmark that breaks
 // shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
 // BENCH_ONLY=<part>[,<part>...] runs some parts and only prints their tables (RESULTS.md and results.json
-// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts).
+// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), footprint
+// (BENCH_BEFORE_TREE=<checkout> adds that tree's first start, alternated with ours).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,11 +11,12 @@ import { contentionBench } from './contention.js';
 import { engineBench } from './engine.js';
 import { growthBench } from './growth.js';
 import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
+import { footprintBench } from './footprint.js';
 import { httpBench, slotsRow } from './http.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
 
-const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams'];
+const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'footprint'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const unknownParts = only.filter((x) => !PARTS.includes(x));
 if (unknownParts.length) {
@@ -144,6 +146,11 @@ if (want('team-race')) {
   tables.push(t instanceof Error ? failed(TEAM_RACE_TITLE, t) : t.table);
   raw.teamRace = t instanceof Error ? { error: t.message } : t.raw;
 }
+
+// Table 8 last: its servers start on fresh data dirs and must not share the cores with the others.
+const footprint = want('footprint') ? await attempt('8. footprint and first start', () => footprintBench(log)) : notRun;
+if (want('footprint')) tables.push(footprint instanceof Error ? failed('8. Footprint and first start', footprint) : footprint.table);
+raw.footprint = footprint instanceof Error ? { error: footprint.message } : footprint.raw;
 
 const hs = http instanceof Error ? undefined : http.summary;
 const cs = contention instanceof Error ? undefined : contention.summary;
