@@ -14,7 +14,7 @@ import { met, ratio, type Table } from './lib/report.js';
 const READS = 2000;
 const READ_CONCURRENCY = 16;
 const HOLDS = 200; // 10 providers x 20 hours; 40 clients x 5 holds (the per-client hold limit)
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.FP_ROUNDS ?? 2);
 
 interface Run { tree: string; startS: number; rssStartedMB: number; hwmStartMB: number; hwmMB: number; peaks: Record<string, number>; reads: number; holds: number; load1: number }
 

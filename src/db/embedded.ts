@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
@@ -29,6 +30,13 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
   // On disk the snapshot is unpacked before PGlite starts, which then opens it as any data directory.
   if (useSnapshot && dataDir) await unpackSnapshot(dataDir);
   const loadDataDir = options.loadDataDir ?? (useSnapshot && !dataDir ? await readSnapshot() : null);
+  // V8 compiles PostgreSQL's 9 MB of WebAssembly with its baseline compiler and then, in the
+  // background, again with its optimising one: the second copy and its compile memory cost
+  // ~100 MB of peak RSS (bench table 8: VmHWM 440 -> 338 MB through first start and load) and
+  // CPU during start-up. Baseline code only runs queries slower (1.3-2x on query-heavy loops
+  // measured under load), which the slot cache hides on the hot read path. Process-wide and
+  // read when a module is compiled: set before PGlite compiles its module.
+  setFlagsFromString('--liftoff-only');
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
