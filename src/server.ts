@@ -6,6 +6,7 @@ import { RedisChangeFeed, registerFeedGauges } from './platform/change-feed/redi
 import { RedisRateLimitStore } from './platform/rate-limit/redis-rate-limit.js';
 import { startJobs } from './platform/jobs/jobs.js';
 import { SlotCache } from './features/slots/slot-cache.js';
+import { KeyCache } from './features/identity/key-cache.js';
 import { calendarSyncJob, checkCalendarKey } from './features/calendars/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './features/context.js';
 import { expirySweepJob } from './features/bookings/expiry-sweeper.js';
@@ -64,7 +65,7 @@ export async function createServer(
       mailer: (await import('./integrations/mail/smtp-mailer.js')).smtpMailer(config.mail),
     }
     : {};
-  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, redis, ...mail };
+  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, keyCache: new KeyCache(), redis, ...mail };
   // The live stream's source: this process tails the events outbox, or with Redis one leader does for all.
   const onFeedError = (error: unknown) => app?.log.error({ err: error }, 'change feed failed');
   const redisFeed = redis ? new RedisChangeFeed(db, redis, { prefix, onError: onFeedError, onFallback: fellBack('change_feed') }) : null;

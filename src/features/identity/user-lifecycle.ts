@@ -120,4 +120,5 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
       await eraseClientData(tx, id);
     }
   });
+  ctx.keyCache?.forgetAll(); // its keys were revoked and that committed: refused from the next request on
 }
