@@ -3,7 +3,7 @@
 // shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
 // BENCH_ONLY=<part>[,<part>...] runs some parts and only prints their tables (RESULTS.md and results.json
 // are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), footprint
-// (BENCH_BEFORE_TREE=<checkout> adds that tree's first start, alternated with ours).
+// (BENCH_BEFORE_TREE=<checkout> adds that tree's first start, alternated with ours, and table 9: its slot reads and ours).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { engineBench } from './engine.js';
 import { growthBench } from './growth.js';
 import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
 import { footprintBench } from './footprint.js';
+import { slotsBeforeAfterBench } from './slots-ab.js';
 import { httpBench, slotsRow } from './http.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
@@ -151,6 +152,13 @@ if (want('team-race')) {
 const footprint = want('footprint') ? await attempt('8. footprint and first start', () => footprintBench(log)) : notRun;
 if (want('footprint')) tables.push(footprint instanceof Error ? failed('8. Footprint and first start', footprint) : footprint.table);
 raw.footprint = footprint instanceof Error ? { error: footprint.message } : footprint.raw;
+// Table 9 only with BENCH_BEFORE_TREE (part 'footprint' or a full run): slot reads of that tree and ours, alternated.
+const beforeTree = process.env.BENCH_BEFORE_TREE ? path.resolve(process.env.BENCH_BEFORE_TREE) : null;
+if (beforeTree && want('footprint')) {
+  const ab = await attempt('9. slot reads before/after', () => slotsBeforeAfterBench(log, beforeTree));
+  tables.push(ab instanceof Error ? failed('9. GET /v1/slots before vs after', ab) : ab.table);
+  raw.slotsBeforeAfter = ab instanceof Error ? { error: ab.message } : ab.raw;
+}
 
 const hs = http instanceof Error ? undefined : http.summary;
 const cs = contention instanceof Error ? undefined : contention.summary;
