@@ -2,7 +2,8 @@
 // Numbers only: nothing here fails the run because something is slow. A benchmark that breaks
 // shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
 // BENCH_ONLY=<part>[,<part>...] runs some parts and only prints their tables (RESULTS.md and results.json
-// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), booking-page.
+// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), booking-page, footprint
+// (BENCH_BEFORE_TREE=<checkout> adds that tree's first start, alternated with ours, and table 9: its slot reads and ours).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,11 +12,13 @@ import { contentionBench } from './contention.js';
 import { engineBench } from './engine.js';
 import { growthBench } from './growth.js';
 import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
+import { footprintBench } from './footprint.js';
+import { slotsBeforeAfterBench } from './slots-ab.js';
 import { httpBench, slotsRow } from './http.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
 
-const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'booking-page'];
+const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'booking-page', 'footprint'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const unknownParts = only.filter((x) => !PARTS.includes(x));
 if (unknownParts.length) {
@@ -131,7 +134,7 @@ if (!partial) {
     rows: memRows,
     notes: [
       'VmHWM is the kernel\'s high-water mark over the whole life of the process, start-up included; VmHWM above every sampled peak means the peak came during start-up, before the server answered /health.',
-      'Table 3\'s server runs the embedded database (PGlite, PostgreSQL compiled to WebAssembly) inside the same process, on an on-disk DATA_DIR that a previous start initialised (its second start is measured). The DATA_DIR=memory row is one extra start of the same server in memory, stopped 1 s after /health: it runs initdb inside the process at every start.',
+      'Table 3\'s server runs the embedded database (PGlite, PostgreSQL compiled to WebAssembly) inside the same process, on an on-disk DATA_DIR that a previous start initialised (its second start is measured). The DATA_DIR=memory row is one extra start of the same server in memory, stopped 1 s after /health: it unpacks the migrated snapshot (src/db/embedded-snapshot.ts), or without one runs initdb, inside the process at every start.',
       'Both kinds run from TypeScript through tsx (`node --import tsx`), as `npm start` does; tsx alone adds about 35 MB to a bare node process on this machine.',
       'The servers of table 4 are sampled during table 4 only: sampling stops (VmHWM read) before table 7\'s race runs on them.',
     ],
@@ -150,6 +153,17 @@ if (want('team-race')) {
 const bookingPage = want('booking-page') ? await attempt('booking page in Chromium', () => bookingPageBench(log)) : notRun;
 if (want('booking-page')) tables.push(bookingPage instanceof Error ? failed(BOOKING_PAGE_TITLE, bookingPage) : bookingPage.table);
 raw.bookingPage = bookingPage instanceof Error ? { error: bookingPage.message } : bookingPage.raw;
+// Table 8 last: its servers start on fresh data dirs and must not share the cores with the others.
+const footprint = want('footprint') ? await attempt('8. footprint and first start', () => footprintBench(log)) : notRun;
+if (want('footprint')) tables.push(footprint instanceof Error ? failed('8. Footprint and first start', footprint) : footprint.table);
+raw.footprint = footprint instanceof Error ? { error: footprint.message } : footprint.raw;
+// Table 9 only with BENCH_BEFORE_TREE (part 'footprint' or a full run): slot reads of that tree and ours, alternated.
+const beforeTree = process.env.BENCH_BEFORE_TREE ? path.resolve(process.env.BENCH_BEFORE_TREE) : null;
+if (beforeTree && want('footprint')) {
+  const ab = await attempt('9. slot reads before/after', () => slotsBeforeAfterBench(log, beforeTree));
+  tables.push(ab instanceof Error ? failed('9. GET /v1/slots before vs after', ab) : ab.table);
+  raw.slotsBeforeAfter = ab instanceof Error ? { error: ab.message } : ab.raw;
+}
 
 const hs = http instanceof Error ? undefined : http.summary;
 const cs = contention instanceof Error ? undefined : contention.summary;

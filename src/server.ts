@@ -4,9 +4,9 @@ import { bootstrapAdmin } from './features/identity/auth.js';
 import { EventFeed, type ChangeFeed } from './platform/change-feed/change-feed.js';
 import { RedisChangeFeed, registerFeedGauges } from './platform/change-feed/redis-change-feed.js';
 import { RedisRateLimitStore } from './platform/rate-limit/redis-rate-limit.js';
-import { openRedis } from './platform/redis.js';
 import { startJobs } from './platform/jobs/jobs.js';
 import { SlotCache } from './features/slots/slot-cache.js';
+import { KeyCache } from './features/identity/key-cache.js';
 import { calendarSyncJob, checkCalendarKey } from './features/calendars/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './features/context.js';
 import { expirySweepJob } from './features/bookings/expiry-sweeper.js';
@@ -14,7 +14,6 @@ import { WEBHOOK_JOB, webhookJob } from './features/webhooks/webhook-worker.js';
 import { calendarWriteJob } from './features/calendars/calendar-write-worker.js';
 import { mailJob } from './features/notifications/mail-worker.js';
 import { createBookingNotifier } from './features/notifications/outbox.js';
-import { smtpMailer } from './integrations/mail/smtp-mailer.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open.js';
@@ -47,8 +46,9 @@ export async function createServer(
   const adminUserId = await bootstrapAdmin(db, config.adminApiKey, (secret) => generatedAdminKeys.push(secret));
   let app: FastifyInstance | null = null;
   // REDIS_URL makes processes share the slot cache, the stream and rate limits; Redis being down only degrades them.
+  // ioredis and nodemailer are imported only when configured: most embedded servers use neither.
   const redis = config.redisUrl
-    ? openRedis(config.redisUrl, { onStateChange: (up) => (up ? app?.log.info('Redis is up') : app?.log.warn('Redis is down: falling back')) })
+    ? (await import('./platform/redis.js')).openRedis(config.redisUrl, { onStateChange: (up) => (up ? app?.log.info('Redis is up') : app?.log.warn('Redis is down: falling back')) })
     : null;
   await redis?.whenReady(1_000);
   const metrics = createAppMetrics({
@@ -61,10 +61,13 @@ export async function createServer(
   const clock = options.clock ?? systemClock;
   // Without SMTP_URL no mail is queued (no notifier) and none is sent (no mailer).
   const mail = config.mail
-    ? { notifier: createBookingNotifier({ reminderMinutes: config.mail.reminderMinutes, clock }), mailer: smtpMailer(config.mail) }
+    ? {
+      notifier: createBookingNotifier({ reminderMinutes: config.mail.reminderMinutes, clock }),
+      mailer: (await import('./integrations/mail/smtp-mailer.js')).smtpMailer(config.mail),
+    }
     : {};
   const objectStore = await openObjectStore(db, config);
-  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, redis, objectStore, ...mail };
+  const ctx: AppContext = { db, config, clock, adminUserId, metrics, slotCache, keyCache: new KeyCache(), redis, objectStore, ...mail };
   // The live stream's source: this process tails the events outbox, or with Redis one leader does for all.
   const onFeedError = (error: unknown) => app?.log.error({ err: error }, 'change feed failed');
   const redisFeed = redis ? new RedisChangeFeed(db, redis, { prefix, onError: onFeedError, onFallback: fellBack('change_feed') }) : null;

@@ -65,11 +65,11 @@ export const profileArgs = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu
 /** Starts `node --import tsx <script>` listening on 127.0.0.1:<PORT>, waits until `readyPath` answers 200. */
 export async function startServer(
   script: string,
-  o: { env?: NodeJS.ProcessEnv; args?: string[]; readyPath?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
+  o: { env?: NodeJS.ProcessEnv; args?: string[]; readyPath?: string; timeoutMs?: number; nodeArgs?: string[]; cwd?: string } = {},
 ): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...(o.args ?? [])], {
-    cwd: ROOT,
+    cwd: o.cwd ?? ROOT,
     // The per-key rate limit is off: one bench key sends far more than a real client may.
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '0', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],

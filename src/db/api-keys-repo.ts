@@ -51,18 +51,20 @@ export interface KeyPrincipalRow {
   keyId: string;
   userId: string;
   role: Role;
+  /** The key's own expiry (null: none); read with it so that a cache never serves it past that. */
+  expiresAt: Date | null;
 }
 
 /** The owner of a usable key: not revoked, not expired (by the database clock). */
 export async function findActiveKeyOwner(q: Queryable, keyHash: string): Promise<KeyPrincipalRow | null> {
-  const { rows } = await q.query<{ key_id: string; user_id: string; role: Role }>(
-    `SELECT k.id AS key_id, u.id AS user_id, u.role
+  const { rows } = await q.query<{ key_id: string; user_id: string; role: Role; expires_at: Date | null }>(
+    `SELECT k.id AS key_id, u.id AS user_id, u.role, k.expires_at
        FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
     [keyHash],
   );
   const row = rows[0];
-  return row ? { keyId: row.key_id, userId: row.user_id, role: row.role } : null;
+  return row ? { keyId: row.key_id, userId: row.user_id, role: row.role, expiresAt: row.expires_at } : null;
 }
 
 /** Keys of one user that still work, oldest first, paged by (created_at, id); the cursor carries milliseconds. */

@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, QueryResult, Queryable } from './database.js';
 import { PreparedStatements } from './embedded-statements.js';
+import { readSnapshot, unpackSnapshot } from './embedded-snapshot.js';
 
 /**
  * PostgreSQL compiled to WASM, in-process: `npm start` needs nothing installed.
@@ -14,11 +18,28 @@ export interface EmbeddedDatabase extends Database {
   dumpDataDir(): Promise<Blob>;
 }
 
-export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob }): Promise<EmbeddedDatabase> {
+/**
+ * `loadDataDir`: start from this tarball instead of an empty cluster. Without it, a data
+ * directory that does not exist yet (or 'memory') starts from the migrated snapshot made at
+ * install time when there is one that fits (embedded-snapshot.ts); `snapshot: false` runs initdb.
+ */
+export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob; snapshot?: boolean }): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
+  const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
+  const useSnapshot = fresh && !options.loadDataDir && options.snapshot !== false;
+  // On disk the snapshot is unpacked before PGlite starts, which then opens it as any data directory.
+  if (useSnapshot && dataDir) await unpackSnapshot(dataDir);
+  const loadDataDir = options.loadDataDir ?? (useSnapshot && !dataDir ? await readSnapshot() : null);
+  // V8 compiles PostgreSQL's 9 MB of WebAssembly with its baseline compiler and then, in the
+  // background, again with its optimising one: the second copy and its compile memory cost
+  // ~100 MB of peak RSS (bench table 8: VmHWM 440 -> 338 MB through first start and load) and
+  // CPU during start-up. Baseline code only runs queries slower (1.3-2x on query-heavy loops
+  // measured under load), which the slot cache hides on the hot read path. Process-wide and
+  // read when a module is compiled: set before PGlite compiles its module.
+  setFlagsFromString('--liftoff-only');
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
     extensions: { btree_gist },
     // PostgreSQL's default 128 MB of shared buffers is sized for a server with many
     // backends; the embedded database has one. 16 MB saves ~130 MB of resident memory.

@@ -4,6 +4,7 @@ import type { Role } from '../db/users-repo.js';
 import type { AppMetrics } from '../platform/metrics/app-metrics.js';
 import type { ObjectStore } from '../platform/object-store/object-store.js';
 import type { RedisConnection } from '../platform/redis.js';
+import type { KeyCache } from './identity/key-cache.js';
 import type { Mailer } from './notifications/mailer.js';
 import type { BookingNotifier } from './notifications/outbox.js';
 import type { SlotCache } from './slots/slot-cache.js';
@@ -25,6 +26,8 @@ export interface AppContext {
   metrics: AppMetrics;
   /** Computed slots by provider version (src/features/slots/slot-cache.ts); absent: every request computes. */
   slotCache?: SlotCache;
+  /** Owners of recently used API keys, for at most KEY_CACHE_TTL_MS (src/features/identity/key-cache.ts); absent: every request looks its key up. */
+  keyCache?: KeyCache;
   /** REDIS_URL's connection; absent or null without it. */
   redis?: RedisConnection | null;
   /** With SMTP_URL: queues a change's mails in its transaction (src/features/notifications/outbox.ts), and sends them. */

@@ -66,4 +66,5 @@ export async function deleteApiKey(ctx: AppContext, caller: Principal, id: strin
     throw new AppError('not_found', `No API key with id "${id}".`);
   }
   await revokeKey(ctx.db, id);
+  ctx.keyCache?.forgetAll(); // committed: this process refuses the key from the next request on
 }

@@ -10,11 +10,16 @@ export async function authenticate(ctx: AppContext, secret: string | undefined):
   if (ctx.config.adminApiKey !== null && constantTimeEquals(secret, ctx.config.adminApiKey)) {
     return { userId: ctx.adminUserId, role: 'admin', keyId: null };
   }
-  const owner = await findActiveKeyOwner(ctx.db, hashApiKey(secret));
+  const hash = hashApiKey(secret);
+  const ticket = ctx.keyCache?.ticket() ?? 0;
+  const cached = ctx.keyCache?.get(hash, Date.now());
+  const owner = cached ?? (await findActiveKeyOwner(ctx.db, hash));
   if (!owner) throw new AppError('unauthenticated', 'The API key is unknown, expired or revoked.');
-  // Staff act for their providers (access/policy.ts): read once per request, so a change applies at the next one.
-  if (owner.role === 'staff') return { ...owner, providerIds: await staffProviderIds(ctx.db, owner.userId) };
-  return owner;
+  if (!cached) ctx.keyCache?.set(ticket, hash, owner, Date.now(), owner.expiresAt);
+  const principal: Principal = { userId: owner.userId, role: owner.role, keyId: owner.keyId };
+  // Staff act for their providers (access/policy.ts): read on every request (not cached with the key), so a change applies at the next one.
+  if (owner.role === 'staff') return { ...principal, providerIds: await staffProviderIds(ctx.db, owner.userId) };
+  return principal;
 }
 
 /** Creates and stores a key for a user; the secret is returned here and never again. */
@@ -46,6 +51,7 @@ export async function issueApiKeyWithinCap(
   userId: string,
   options: { name: string | null; expiresAt: Date | null; replaceOldestNamed?: string },
 ): Promise<Awaited<ReturnType<typeof issueApiKey>>> {
+  let revoked = false;
   return ctx.db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(724105, hashtext($1))', [userId]);
     if ((await countActiveKeys(tx, userId)) >= ctx.config.maxApiKeysPerUser) {
@@ -54,9 +60,10 @@ export async function issueApiKeyWithinCap(
         throw new AppError('quota_exceeded', `A user may have at most ${ctx.config.maxApiKeysPerUser} working API keys; revoke one first (DELETE /v1/api-keys/{id}).`);
       }
       await revokeKey(tx, oldest);
+      revoked = true;
     }
     return issueApiKey(tx, userId, options);
-  });
+  }).finally(() => { if (revoked) ctx.keyCache?.forgetAll(); }); // after the commit (or rollback): see key-cache.ts
 }
 
 /**

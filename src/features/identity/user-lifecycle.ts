@@ -135,6 +135,7 @@ export async function deleteUser(ctx: AppContext, caller: Principal, id: string)
       await deleteIdentitiesOf(tx, id); // its sign-in links (issuer + subject) identify the person too
     }
   });
+  ctx.keyCache?.forgetAll(); // its keys were revoked and that committed: refused from the next request on
   // The erased client's image goes too (its row no longer names it; a failure leaves only an orphan object).
   if (user.role === 'client') await forgetAvatarObject(ctx, user.avatar?.key ?? null);
 }

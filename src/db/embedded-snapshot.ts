@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { loadMigrations } from './migrate.js';
+
+/**
+ * A migrated, empty embedded data directory made at install time
+ * (scripts/build-db-snapshot.ts, run by `prepare`), so that a first start
+ * unpacks a tarball instead of running initdb and every migration inside the
+ * process: initdb alone took 5-9 s and peaked near 800 MB resident.
+ *
+ * The manifest names the PGlite version and each migration with a hash of its
+ * SQL. A snapshot is used only if that PGlite is the installed one and its
+ * migrations are, file for file, the first ones of src/db/migrations; newer
+ * migrations then run as on any start. Anything else (no snapshot, a changed
+ * migration, another PGlite) falls back to initdb: slower, never wrong.
+ */
+export const SNAPSHOT_DIR = new URL('../../.cache/embedded-db/', import.meta.url);
+const tarballIn = (dir: URL) => new URL('migrated.tar.gz', dir);
+const manifestIn = (dir: URL) => new URL('manifest.json', dir);
+
+interface Manifest {
+  pglite: string;
+  migrations: { name: string; sha256: string }[];
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function pgliteVersion(): Promise<string> {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite'); // …/dist/index.cjs
+  const pkg = JSON.parse(await readFile(join(dirname(entry), '../package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function currentMigrations(): Promise<Manifest['migrations']> {
+  return (await loadMigrations()).map((m) => ({ name: m.name, sha256: sha256(m.sql) }));
+}
+
+/** True when there is a snapshot that fits the installed PGlite and migrations. */
+async function snapshotFits(dir: URL): Promise<boolean> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestIn(dir), 'utf8')) as Manifest;
+  } catch {
+    return false;
+  }
+  if (manifest.pglite !== (await pgliteVersion())) return false;
+  const migrations = await currentMigrations();
+  return manifest.migrations.length <= migrations.length
+    && manifest.migrations.every((m, i) => m.name === migrations[i]!.name && m.sha256 === migrations[i]!.sha256);
+}
+
+/** For an in-memory database: the snapshot as PGlite's `loadDataDir` takes it, or null. */
+export async function readSnapshot(dir = SNAPSHOT_DIR): Promise<Blob | null> {
+  if (!(await snapshotFits(dir))) return null;
+  return readFile(tarballIn(dir)).then((b) => new Blob([b]), () => null);
+}
+
+/**
+ * For an on-disk database: unpacks the snapshot into `dataDir`, which must not exist yet or
+ * be empty; false when there is no snapshot that fits. Streamed to disk rather than handed to
+ * PGlite's loadDataDir, which holds the whole unpacked tar (42 MB) and its copy in memory and
+ * left the process ~90 MB larger for its life. Unpacked into a sibling directory first and
+ * renamed into place, so a failed unpack never leaves a half data directory behind.
+ */
+export async function unpackSnapshot(dataDir: string, dir = SNAPSHOT_DIR): Promise<boolean> {
+  if (!(await snapshotFits(dir))) return false;
+  const staging = `${dataDir}.unpacking-${process.pid}`;
+  try {
+    await rm(staging, { recursive: true, force: true });
+    await extractTar(createReadStream(tarballIn(dir)).pipe(createGunzip()), staging);
+    await rename(staging, dataDir); // replaces an empty directory; fails on one that is not
+    return true;
+  } catch {
+    await rm(staging, { recursive: true, force: true });
+    return false; // PGlite runs initdb as without a snapshot
+  }
+}
+
+/**
+ * The ustar subset PGlite's dumpDataDir writes: directories and regular files, 512-byte blocks.
+ * Each file is written chunk by chunk as it is unzipped: holding a whole file (the 16 MB WAL
+ * segment) left ~40 MB of native heap behind for the life of the process.
+ */
+async function extractTar(input: AsyncIterable<Buffer>, into: string): Promise<void> {
+  await mkdir(into, { recursive: true, mode: 0o700 });
+  let pending: Buffer = Buffer.alloc(0);
+  let file: { handle: FileHandle; left: number } | null = null;
+  let padding = 0;
+  const field = (h: Buffer, at: number, len: number) => h.subarray(at, at + len).toString('utf8').replace(/\0.*$/s, '');
+  try {
+    for await (const chunk of input) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      for (;;) {
+        if (file) {
+          const take = Math.min(file.left, pending.length);
+          if (take > 0) await file.handle.write(pending.subarray(0, take));
+          pending = pending.subarray(take);
+          file.left -= take;
+          if (file.left > 0) break;
+          await file.handle.close();
+          file = null;
+        }
+        if (padding) {
+          const skip = Math.min(padding, pending.length);
+          pending = pending.subarray(skip);
+          padding -= skip;
+          if (padding) break;
+        }
+        if (pending.length < 512) break;
+        const header = pending.subarray(0, 512);
+        pending = pending.subarray(512);
+        const name = field(header, 0, 100);
+        if (!name) continue; // the two zero blocks at the end
+        const prefix = field(header, 345, 155);
+        const relative = normalize(`${prefix ? `${prefix}/` : ''}${name}`).replace(/^\/+/, '');
+        if (relative.startsWith('..')) throw new Error(`snapshot: path outside the data directory: ${name}`);
+        const target = join(into, relative);
+        const size = Number.parseInt(field(header, 124, 12).trim() || '0', 8);
+        const mode = Number.parseInt(field(header, 100, 8).trim() || '600', 8) & 0o777;
+        const type = String.fromCharCode(header[156]!);
+        if (type === '5') {
+          await mkdir(target, { recursive: true, mode: 0o700 });
+        } else if (type === '0' || type === '\0') {
+          await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+          file = { handle: await open(target, 'w', mode), left: size };
+          padding = (512 - (size % 512)) % 512;
+        } else {
+          throw new Error(`snapshot: unexpected tar entry type ${JSON.stringify(type)} for ${name}`);
+        }
+      }
+    }
+    if (file) throw new Error('snapshot: the tarball ends inside a file');
+  } finally {
+    await file?.handle.close();
+  }
+}
+
+/** Writes the tarball, then the manifest that vouches for it (a half-written pair is never read as valid). */
+export async function writeSnapshot(tarball: Blob, migrationNames: string[], dir = SNAPSHOT_DIR): Promise<string> {
+  const all = await currentMigrations();
+  const migrations = all.filter((m) => migrationNames.includes(m.name));
+  await mkdir(dir, { recursive: true });
+  await writeFile(manifestIn(dir), '{}'); // invalidates any older pair first
+  await writeFile(new URL('migrated.tar.gz.tmp', dir), Buffer.from(await tarball.arrayBuffer()));
+  await rename(new URL('migrated.tar.gz.tmp', dir), tarballIn(dir));
+  await writeFile(manifestIn(dir), `${JSON.stringify({ pglite: await pgliteVersion(), migrations } satisfies Manifest, null, 2)}\n`);
+  return fileURLToPath(tarballIn(dir));
+}
