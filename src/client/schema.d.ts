@@ -9073,7 +9073,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "image/png": string;
+                "image/jpeg": string;
+                "image/webp": string;
+            };
+        };
         responses: {
             /** @description The upload is stored and is the user's avatar now */
             200: {

@@ -140,6 +140,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   });
   documentCommonErrors(app);
   await app.register(swagger, {
+    // A route that reads a raw body (no JSON schema to validate it) documents it through its config.
+    transform: ({ schema, url, route }) => {
+      const documented = route.config?.documentedBody;
+      return { schema: documented === undefined ? schema : { ...schema, body: documented }, url };
+    },
     transformObject: (document) => ('openapiObject' in document ? toComponents(document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.1.0',

@@ -92,3 +92,13 @@ export function toComponents<T>(doc: T): T {
   root.paths = walk(root.paths);
   return doc;
 }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * OpenAPI only: the request body of a route that takes raw bytes (no JSON
+     * schema validates them), as an OpenAPI requestBody-like `{ content, description }`.
+     */
+    documentedBody?: Record<string, unknown>;
+  }
+}

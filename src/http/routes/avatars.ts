@@ -81,7 +81,10 @@ export const avatarRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => asyn
   await app.register(async (uploads) => {
     uploads.addContentTypeParser([...AVATAR_TYPES], { parseAs: 'buffer', bodyLimit: ctx.config.avatars.maxBytes }, (_request, body, done) => done(null, body));
     uploads.put('/uploads/avatars/:userId/:uploadId', {
-      config: { auth: 'none' },
+      config: {
+        auth: 'none',
+        documentedBody: { ...binary('The image\'s bytes, with the Content-Type and Content-Length the URL signed'), required: true },
+      },
       bodyLimit: ctx.config.avatars.maxBytes,
       schema: {
         operationId: 'uploadAvatar',
