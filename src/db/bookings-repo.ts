@@ -141,8 +141,8 @@ function toRecord(r: BookingRow): BookingRecord {
 export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
     `UPDATE bookings SET status = 'expired'
-      WHERE id IN (SELECT booking_id FROM booking_blocks
-                    WHERE provider_id = $1 AND tstzrange(blocked_start, blocked_end, '[)') && tstzrange($2, $3, '[)'))
+      WHERE id IN (SELECT booking_id FROM booking_blocks -- a block's status is its booking's: index of migration 015
+                    WHERE provider_id = $1 AND status IN ('held', 'pending') AND blocked_end > $2 AND blocked_start < $3)
         AND ((status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now()))
       RETURNING ${COLUMNS}`,
     [providerId, new Date(range.start), new Date(range.end)],
