@@ -2,7 +2,8 @@
 // Numbers only: nothing here fails the run because something is slow. A benchmark that breaks
 // shows "failed: <reason>" in its table and the others still run. Loopback addresses only.
 // BENCH_ONLY=<part>[,<part>...] runs some parts and only prints their tables (RESULTS.md and results.json
-// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), booking-page, footprint
+// are left alone); parts: engine, growth, http, contention, team-slots, team-race, teams (= both team parts), booking-page, footprint,
+// scale (long: only with BENCH_ONLY=scale or BENCH_SCALE=1; BENCH_ONLY=scale writes its tables into RESULTS.md and results.json)
 // (BENCH_BEFORE_TREE=<checkout> adds that tree's first start, alternated with ours, and table 9: its slot reads and ours).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -15,10 +16,11 @@ import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
 import { footprintBench } from './footprint.js';
 import { slotsBeforeAfterBench } from './slots-ab.js';
 import { httpBench, slotsRow } from './http.js';
+import { saveScaleResults, scaleBench, SCALE_TITLE } from './scale.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
 
-const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'booking-page', 'footprint'];
+const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'booking-page', 'footprint', 'scale'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const unknownParts = only.filter((x) => !PARTS.includes(x));
 if (unknownParts.length) {
@@ -26,9 +28,11 @@ if (unknownParts.length) {
   process.exit(2);
 }
 const partial = only.length > 0;
-const want = (part: string) => !partial || only.includes(part) || (part.startsWith('team-') && only.includes('teams'));
+const want = (part: string) => part === 'scale'
+  ? only.includes('scale') || process.env.BENCH_SCALE === '1'
+  : !partial || only.includes(part) || (part.startsWith('team-') && only.includes('teams'));
 
-const WATCHDOG_MS = 15 * 60_000; // the whole run normally takes 3-4 minutes
+const WATCHDOG_MS = (want('scale') ? 45 : 15) * 60_000; // the whole run normally takes 3-4 minutes; scale alone 4-5 (big database made afresh)
 const started = Date.now();
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
 
@@ -165,6 +169,11 @@ if (beforeTree && want('footprint')) {
   raw.slotsBeforeAfter = ab instanceof Error ? { error: ab.message } : ab.raw;
 }
 
+// Table 10 (scale) only when asked for: it generates a million bookings (bench/scale.ts).
+const scale = want('scale') ? await attempt('10. scale', () => scaleBench(log)) : notRun;
+if (want('scale')) tables.push(...(scale instanceof Error ? [failed(SCALE_TITLE, scale)] : [scale.table, scale.planTable]));
+if (want('scale')) raw.scale = scale instanceof Error ? { error: scale.message } : scale.raw;
+
 const hs = http instanceof Error ? undefined : http.summary;
 const cs = contention instanceof Error ? undefined : contention.summary;
 const pgSlots = contention instanceof Error ? undefined : contention.slotsLoad?.result;
@@ -206,7 +215,12 @@ const header = [
 ].join('\n');
 const body = tables.map(renderTable).join('\n');
 process.stdout.write(`\n${header}\n${body}`);
+if (partial && want('scale') && !(scale instanceof Error)) {
+  saveScaleResults([scale.table, scale.planTable], raw.scale, `${commit}; load average at start ${fmtLoad(loadAtStart)}, at end ${fmtLoad(loadAtEnd)}`);
+  log('table 10 written into bench/RESULTS.md and bench/results.json (scale); the other tables left as they were');
+}
 if (partial) {
+  if (want('scale') && !(scale instanceof Error)) { log(`done in ${seconds} s`); process.exit(0); }
   log(`done in ${seconds} s (BENCH_ONLY=${only.join(',')}: printed only; bench/RESULTS.md and bench/results.json left as they were)`);
   process.exit(0);
 }

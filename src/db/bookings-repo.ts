@@ -141,8 +141,8 @@ function toRecord(r: BookingRow): BookingRecord {
 export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
     `UPDATE bookings SET status = 'expired'
-      WHERE id IN (SELECT booking_id FROM booking_blocks
-                    WHERE provider_id = $1 AND tstzrange(blocked_start, blocked_end, '[)') && tstzrange($2, $3, '[)'))
+      WHERE id IN (SELECT booking_id FROM booking_blocks -- a block's status is its booking's: index of migration 015
+                    WHERE provider_id = $1 AND status IN ('held', 'pending') AND blocked_end > $2 AND blocked_start < $3)
         AND ((status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now()))
       RETURNING ${COLUMNS}`,
     [providerId, new Date(range.start), new Date(range.end)],
@@ -310,6 +310,8 @@ export interface BookingFilter {
 }
 
 export async function listBookings(q: Queryable, f: BookingFilter): Promise<BookingRecord[]> {
+  // `host_ids @> ARRAY[$8]` rather than `$8 = ANY (host_ids)`: the same rows, but only the first can use the GIN
+  // index bookings_hosts. The other form scanned every booking (bench table 10b: 164 ms on 1,000,000 bookings).
   const { rows } = await q.query<BookingRow>(
     `SELECT ${COLUMNS} FROM bookings
       WHERE ($1::text[] IS NULL OR client_id = ANY ($1::text[]) OR host_ids && $1::text[])
@@ -317,7 +319,7 @@ export async function listBookings(q: Queryable, f: BookingFilter): Promise<Book
         AND ($3::timestamptz IS NULL OR start_at < $3)
         AND ($4::text[] IS NULL OR ${EFFECTIVE_STATUS} = ANY($4::text[]))
         AND ($5::timestamptz IS NULL OR (start_at, id) > ($5::timestamptz, $6::text))
-        AND ($8::text IS NULL OR $8 = ANY (host_ids))
+        AND ($8::text IS NULL OR host_ids @> ARRAY[$8::text])
         AND ($9::text IS NULL OR client_id = $9)
         AND ($10::text IS NULL OR event_type_id = $10)
       ORDER BY start_at, id LIMIT $7`,

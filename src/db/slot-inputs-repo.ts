@@ -47,6 +47,9 @@ const intervalsOf = (table: string, start: string, end: string, extra = '') => `
    WHERE x.provider_id = u.id AND x.${start} < $3 AND x.${end} > $2 ${extra})`;
 
 /**
+ * A block's status is its booking's (the trigger of migration 010), so naming it on k changes no answer;
+ * it lets the partial indexes of migration 015 start at the range instead of the provider's first booking.
+ *
  * One round trip instead of seven: on the embedded database each query costs
  * about half a millisecond of the single WASM thread, so listing slots and
  * holding are dominated by their number of queries, not by their work.
@@ -57,7 +60,7 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
   CASE WHEN $6::boolean THEN (
     SELECT (extract(epoch FROM min(CASE WHEN x.status = 'held' THEN x.expires_at ELSE x.start_at END)) * 1000)::float8
       FROM booking_blocks k JOIN bookings x ON x.id = k.booking_id
-     WHERE k.provider_id = u.id AND k.blocked_start < $3 AND k.blocked_end > $2
+     WHERE k.provider_id = u.id AND k.status IN ('held', 'pending') AND k.blocked_end > $2 AND k.blocked_start < $3
        AND ((x.status = 'held' AND x.expires_at > now()) OR (x.status = 'pending' AND x.start_at > now())))
   END AS holds_lapse_at,
   (SELECT coalesce(json_agg(json_build_object(
@@ -72,7 +75,8 @@ SELECT u.id, u.name, u.role, u.time_zone, s.time_zone AS schedule_zone, s.weekly
              (extract(epoch FROM k.blocked_start) * 1000)::bigint, (extract(epoch FROM k.blocked_end) * 1000)::bigint, k.occurrence
            ) ORDER BY k.blocked_start), '[]'::json)
       FROM booking_blocks k JOIN bookings x ON x.id = k.booking_id
-     WHERE k.provider_id = u.id AND k.blocked_start < $3 AND k.blocked_end > $2 AND ${liveCondition('x')})
+     WHERE k.provider_id = u.id AND k.status IN ('held', 'pending', 'confirmed') AND k.blocked_end > $2 AND k.blocked_start < $3
+       AND ${liveCondition('x')})
        ELSE '[]'::json END AS busy,
   (SELECT coalesce(json_agg(json_build_object('date', to_char(c.local_date, 'YYYY-MM-DD'), 'recurrence', c.recurrence)), '[]'::json)
      FROM closures c WHERE c.provider_ids IS NULL OR u.id = ANY (c.provider_ids)) AS closures,
