@@ -355,7 +355,8 @@ export async function expireLapsedHolds(q: Queryable): Promise<{ holds: number; 
 /** Live and recent bookings of a provider, for the ICS feed. */
 export async function feedBookings(q: Queryable, providerId: string, sinceMs: number): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
-    `SELECT ${COLUMNS} FROM bookings WHERE $1 = ANY (host_ids) AND ${LIVE} AND end_at > $2 ORDER BY start_at, id LIMIT 5000`,
+    // host_ids @> rather than = ANY: only this form can use the GIN index bookings_hosts (see listBookings).
+    `SELECT ${COLUMNS} FROM bookings WHERE host_ids @> ARRAY[$1::text] AND ${LIVE} AND end_at > $2 ORDER BY start_at, id LIMIT 5000`,
     [providerId, new Date(sinceMs)],
   );
   return rows.map(toRecord);

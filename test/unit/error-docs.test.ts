@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../src/domain/errors.js';
 
 const docs = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-const documented = new Set([...docs.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]));
+const documented = new Set([...docs.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]!));
 
 describe('docs/errors.md and the error catalogue', () => {
   it('documents every code of src/domain/errors.ts', () => {
