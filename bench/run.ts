@@ -16,7 +16,7 @@ import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
 import { footprintBench } from './footprint.js';
 import { slotsBeforeAfterBench } from './slots-ab.js';
 import { httpBench, slotsRow } from './http.js';
-import { saveScaleResults, scaleBench, SCALE_TITLE } from './scale.js';
+import { keptScaleResults, saveScaleResults, scaleBench, SCALE_TITLE } from './scale.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
 
@@ -224,7 +224,9 @@ if (partial) {
   log(`done in ${seconds} s (BENCH_ONLY=${only.join(',')}: printed only; bench/RESULTS.md and bench/results.json left as they were)`);
   process.exit(0);
 }
-writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), `${header}\n${body}`);
-writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify({ ...raw, seconds: Number(seconds) }, null, 2)}\n`);
+// Table 10 not run: the earlier one stays, under its own tree and load line.
+const kept = want('scale') ? null : keptScaleResults();
+writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), `${header}\n${body}${kept ? `\n${kept.section}\n` : ''}`);
+writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify({ ...raw, ...(kept ? kept.raw : {}), seconds: Number(seconds) }, null, 2)}\n`);
 log(`done in ${seconds} s: bench/RESULTS.md, bench/results.json`);
 process.exit(0);
