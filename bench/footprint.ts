@@ -1,8 +1,10 @@
-// 8. Footprint and first start of the embedded server, as a user meets it: `node --import tsx src/main.ts`
-//    on a DATA_DIR that does not exist yet, then 2,000 slot reads and 200 holds; time to /health and the
+// 8. Footprint and first start of the embedded server, as a user meets it: the tree's `npm start` command
+//    line (its package.json, run by node without npm in front) on a DATA_DIR that does not exist yet, then 2,000 slot reads and 200 holds; time to /health and the
 //    kernel's high-water mark (VmHWM) of the server process through all of it.
 //    BENCH_BEFORE_TREE=<dir>: the same on another checkout (with its own node_modules), alternated with
 //    ours in the same run, so that before and after share the load of the machine.
+//    FP_START='<start script>': this tree runs that instead of its package.json's (to try flags).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,10 +22,28 @@ interface Run { tree: string; startS: number; rssStartedMB: number; hwmStartMB: 
 
 const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
+interface StartCommand { script: string; env: Record<string, string>; argv: string[] }
+
+/** `npm start` of a tree as node's argv and env: `[VAR=value ...] node <args>` or `tsx <file>` (the old script). */
+function startCommand(tree: string): StartCommand {
+  const script = (tree === ROOT && process.env.FP_START) || JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')).scripts.start as string;
+  const words = script.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  const [bin, ...args] = words;
+  if (bin === 'node' && !args.some((a) => /[&|;<>]/.test(a))) return { script, env, argv: args };
+  if (bin === 'tsx' && args.length === 1) return { script, env, argv: ['--import', 'tsx', args[0]!] };
+  throw new Error(`footprint: cannot run the start script of ${tree} without a shell: ${script}`);
+}
+
 async function once(tree: string): Promise<Run> {
   const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'booking-footprint-')), 'data'); // does not exist yet
+  const cmd = startCommand(tree);
   const t0 = performance.now();
-  const server = await startServer('src/main.ts', { env: { DATA_DIR: dataDir }, cwd: tree });
+  const server = await startServer(cmd.argv.join(' '), { env: { ...cmd.env, DATA_DIR: dataDir }, cwd: tree, argv: cmd.argv });
   const startS = (performance.now() - t0) / 1000;
   const rss = new RssSampler(server.pid);
   const hwmStartMB = rss.stop().hwmMB;
@@ -64,8 +84,19 @@ async function once(tree: string): Promise<Run> {
 export async function footprintBench(log: (s: string) => void): Promise<{ table: Table; raw: unknown }> {
   const before = process.env.BENCH_BEFORE_TREE ? path.resolve(process.env.BENCH_BEFORE_TREE) : null;
   const runs: Run[] = [];
+  const trees = before ? [before, ROOT] : [ROOT];
+  for (const tree of trees) {
+    // What `prepare` did at `npm ci`: transpile src/ now, so that the timed starts find it done (as a user's first does).
+    const cmd = startCommand(tree);
+    if (cmd.argv.includes('scripts/start.mjs')) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, ['scripts/start.mjs', '--build'], { cwd: tree, stdio: 'ignore' });
+      log(`  footprint: ${tree === ROOT ? 'this tree' : 'before'}: node scripts/start.mjs --build ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    }
+    log(`  footprint: ${tree === ROOT ? 'this tree' : 'before'} starts with: ${cmd.script}`);
+  }
   for (let round = 0; round < ROUNDS; round++) {
-    for (const tree of before ? [before, ROOT] : [ROOT]) {
+    for (const tree of trees) {
       log(`  footprint: round ${round + 1}/${ROUNDS}, ${tree === ROOT ? 'this tree' : `before (${tree})`}`);
       runs.push(await once(tree));
     }
@@ -86,7 +117,7 @@ export async function footprintBench(log: (s: string) => void): Promise<{ table:
       columns: ['tree', 'start to /health s', 'VmHWM at /health MB', 'VmHWM at the end MB', 'slot reads 200', 'holds 201', 'load (1 min) after', 'target met?'],
       rows,
       notes: [
-        '`node --import tsx src/main.ts` (what `npm start` runs) with LOG_LEVEL=warn, rate limits off; the time is from spawning the process to the first 200 of /health, so it includes Node, tsx, the database (snapshot unpack or initdb, migrations), the demo seed and Fastify.',
+        `Each tree runs its own \`npm start\` command line without npm in front (this tree: \`${startCommand(ROOT).script}\`${before ? `; before: \`${startCommand(before).script}\`` : ''}), with LOG_LEVEL=warn, rate limits off; the time is from spawning the process to the first 200 of /health, so it includes Node (and tsx where the script uses it), the check that .start/ is up to date (made beforehand, as \`npm ci\`'s prepare does), the database (snapshot unpack or initdb, migrations), the demo seed and Fastify. npm's own start-up (~0.2-0.3 s) is not counted.`,
         `Reads: GET /v1/slots of one provider's 7 days, ${READ_CONCURRENCY} in flight, one client key. Holds: 10 providers (UTC, 08:00-18:00) x 20 hours, 40 clients with 5 holds each, 8 in flight. MB = 10^6 bytes.`,
         before ? `"before" is the checkout in BENCH_BEFORE_TREE (${before}), run alternately with this tree, ${ROUNDS} rounds each.` : `${ROUNDS} rounds.`,
         `Start times move with the load average (last column); VmHWM much less.`,

@@ -62,13 +62,16 @@ export interface Server {
 /** BENCH_CPU_PROF=<dir>: our server processes write V8 CPU profiles there (on exit). */
 export const profileArgs = (): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []);
 
-/** Starts `node --import tsx <script>` listening on 127.0.0.1:<PORT>, waits until `readyPath` answers 200. */
+/**
+ * Starts `node --import tsx <script>` listening on 127.0.0.1:<PORT>, waits until `readyPath` answers 200.
+ * `argv`: node's arguments in place of `--import tsx <script> ...args` (e.g. those of `npm start`).
+ */
 export async function startServer(
   script: string,
-  o: { env?: NodeJS.ProcessEnv; args?: string[]; readyPath?: string; timeoutMs?: number; nodeArgs?: string[]; cwd?: string } = {},
+  o: { env?: NodeJS.ProcessEnv; args?: string[]; readyPath?: string; timeoutMs?: number; nodeArgs?: string[]; cwd?: string; argv?: string[] } = {},
 ): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...(o.args ?? [])], {
+  const child = spawn(process.execPath, o.argv ?? [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...(o.args ?? [])], {
     cwd: o.cwd ?? ROOT,
     // The per-key rate limit is off: one bench key sends far more than a real client may.
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '0', ...o.env },

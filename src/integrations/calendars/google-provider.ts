@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { calendar, type calendar_v3 } from '@googleapis/calendar';
+import type { calendar_v3 } from '@googleapis/calendar';
 import { normalizeIntervals, type Interval } from '../../domain/intervals.js';
-import { deadlineOf, googleOAuthClient, type GoogleClientSettings } from './google-auth.js';
+import { deadlineOf, googleApis, googleOAuthClient, type GoogleClientSettings } from './google-auth.js';
 import { describeGoogleError, fromTokenEndpoint, isInvalidGrant } from './google-errors.js';
 import { CalendarSourceError, type CalendarProvider, type FetchLimits } from './provider.js';
 
@@ -60,7 +60,7 @@ interface Session {
   run<T>(call: () => Promise<T>, success?: number[]): Promise<T | null>;
 }
 
-function openSession(config: GoogleConfig, limits: FetchLimits): Session {
+async function openSession(config: GoogleConfig, limits: FetchLimits): Promise<Session> {
   const client = config.client;
   if (!client) throw new CalendarSourceError('Google Calendar is not configured on this server (GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET)', 'invalid');
   const refreshToken = config.refreshToken;
@@ -69,7 +69,7 @@ function openSession(config: GoogleConfig, limits: FetchLimits): Session {
   }
   // One deadline for everything this session does, token refreshes included.
   const signal = deadlineOf(limits);
-  const oauth = googleOAuthClient(client, signal);
+  const oauth = await googleOAuthClient(client, signal);
   const key = cacheKey(refreshToken);
   const cached = accessTokens.get(key)
     ?? (config.accessToken ? { token: config.accessToken, expiresAt: config.accessTokenExpiresAt ?? 0 } : undefined);
@@ -82,6 +82,7 @@ function openSession(config: GoogleConfig, limits: FetchLimits): Session {
     if (accessTokens.size >= MAX_CACHED_TOKENS) accessTokens.delete(accessTokens.keys().next().value!);
     accessTokens.set(key, { token: tokens.access_token, expiresAt: tokens.expiry_date ?? 0 });
   });
+  const { calendar } = await googleApis();
   const api = calendar({ version: 'v3', rootUrl: client.apiRootUrl, auth: oauth, retry: false });
   return {
     api,
@@ -122,7 +123,7 @@ export const googleProvider: CalendarProvider<GoogleConfig> = {
   parseConfig: () => ({ calendarId: 'primary' }),
 
   async fetchBusy(config, query, limits) {
-    const session = openSession(config, limits);
+    const session = await openSession(config, limits);
     const busy: Interval[] = [];
     for (let from = query.horizon.start; from < query.horizon.end; from += FREEBUSY_MAX_SPAN_MS) {
       const to = Math.min(from + FREEBUSY_MAX_SPAN_MS, query.horizon.end);
@@ -135,7 +136,7 @@ export const googleProvider: CalendarProvider<GoogleConfig> = {
   },
 
   async writeEvent(config, event, limits) {
-    const session = openSession(config, limits);
+    const session = await openSession(config, limits);
     const eventId = googleEventId(event.uid);
     const requestBody = {
       summary: event.summary,
@@ -152,7 +153,7 @@ export const googleProvider: CalendarProvider<GoogleConfig> = {
   },
 
   async removeEvent(config, uid, limits) {
-    const session = openSession(config, limits);
+    const session = await openSession(config, limits);
     // 404: never written or already gone; 410: deleted before.
     await session.run(() => session.api.events.delete({ calendarId: session.calendarId, eventId: googleEventId(uid) }), [404, 410]);
   },
