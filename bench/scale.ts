@@ -252,37 +252,44 @@ export async function scaleBench(log: (s: string) => void): Promise<ScaleResult>
   return { table, planTable, raw: { small: { generated: small.generated, sizeBytes: sizes.small, runs: [s1, s2] }, big: { generated: g, sizeBytes: sizes.big, reused: big.reused, migrated: big.migrated, runs: [b1, b2] }, figures: FIGURES, plans } };
 }
 
-/**
- * BENCH_ONLY=scale: puts tables 10 and 10b into bench/RESULTS.md (replacing an earlier table 10, else
- * at the end) and `scale` into results.json; every other table and figure stays as the last full run left it.
- */
+const RESULTS_MD = path.join(ROOT, 'bench/RESULTS.md');
+const RESULTS_JSON = path.join(ROOT, 'bench/results.json');
+
+/** Where table 10 (with 10b, 10c and its run line) stands in RESULTS.md: [start, end), or null. */
+function scaleSectionOf(md: string): [number, number] | null {
+  const start = md.search(/^(<!-- table 10:.*\n\n)?### 10\. /m);
+  if (start < 0) return null;
+  const rest = md.slice(start).search(/^### (?!10)/m);
+  return [start, rest < 0 ? md.length : start + rest];
+}
+
 /**
  * Table 10 as the files hold it now (markdown section and raw JSON), for a full
  * run that does not regenerate it (the million bookings take minutes): it is
  * carried over with its own tree and load line rather than lost.
  */
 export function keptScaleResults(): { section: string; raw: Record<string, unknown> } | null {
-  const mdPath = path.join(ROOT, 'bench/RESULTS.md');
-  const jsonPath = path.join(ROOT, 'bench/results.json');
-  const md = readFileSync(mdPath, 'utf8');
-  const start = md.search(/^(<!-- table 10:.*\n\n)?### 10\. /m);
-  if (start < 0) return null;
-  const rest = md.slice(start).search(/^### (?!10)/m);
-  const section = (rest < 0 ? md.slice(start) : md.slice(start, start + rest)).trimEnd();
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+  const md = readFileSync(RESULTS_MD, 'utf8');
+  const at = scaleSectionOf(md);
+  if (!at) return null;
+  const json = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Record<string, unknown>;
   // scaleBefore: the plans and figures before migration 015, kept by hand beside the last run's.
-  return { section, raw: { scale: json.scale ?? null, ...(json.scaleBefore !== undefined ? { scaleBefore: json.scaleBefore } : {}) } };
+  return {
+    section: md.slice(...at).trimEnd(),
+    raw: { scale: json.scale ?? null, ...(json.scaleBefore !== undefined ? { scaleBefore: json.scaleBefore } : {}) },
+  };
 }
 
+/**
+ * BENCH_ONLY=scale: puts tables 10 and 10b into bench/RESULTS.md (replacing an earlier table 10, else
+ * at the end) and `scale` into results.json; every other table and figure stays as the last full run left it.
+ */
 export function saveScaleResults(tables: Table[], raw: unknown, runNote: string): void {
-  const mdPath = path.join(ROOT, 'bench/RESULTS.md');
-  const jsonPath = path.join(ROOT, 'bench/results.json');
-  const md = readFileSync(mdPath, 'utf8');
+  const md = readFileSync(RESULTS_MD, 'utf8');
   const section = [`<!-- table 10: BENCH_ONLY=scale, tree ${runNote} -->`, '', ...tables.map(renderTable)].join('\n');
-  const start = md.search(/^(<!-- table 10:.*\n\n)?### 10\. /m);
-  const rest = start < 0 ? -1 : md.slice(start).search(/^### (?!10)/m);
-  const next = start < 0 ? md : `${md.slice(0, start)}${rest < 0 ? '' : md.slice(start + rest)}`;
-  writeFileSync(mdPath, `${next.trimEnd()}\n\n${section}`);
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
-  writeFileSync(jsonPath, `${JSON.stringify({ ...json, scale: raw }, null, 2)}\n`);
+  const at = scaleSectionOf(md);
+  const next = at ? `${md.slice(0, at[0])}${md.slice(at[1])}` : md;
+  writeFileSync(RESULTS_MD, `${next.trimEnd()}\n\n${section}`);
+  const json = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Record<string, unknown>;
+  writeFileSync(RESULTS_JSON, `${JSON.stringify({ ...json, scale: raw }, null, 2)}\n`);
 }
