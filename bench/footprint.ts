@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { addDaysIso, createUser, createUsers, dateAhead, hold, putSchedule } from './lib/api.js';
+import { addDaysIso, createUsers, dateAhead, hold, putSchedule, seedWeekReader } from './lib/api.js';
 import { pool, request, ROOT, RssSampler, startServer } from './lib/proc.js';
 import { met, ratio, type Table } from './lib/report.js';
 
@@ -51,13 +51,9 @@ async function once(tree: string): Promise<Run> {
   try {
     const base = server.url;
     sampler.mark('seeding');
-    const provider = await createUser(base, 'provider', 'fp-provider', 'Europe/Berlin');
-    await putSchedule(base, provider.id, 'Europe/Berlin', '09:00', '17:00', ['monday', 'tuesday', 'wednesday', 'thursday', 'friday']);
-    const monday = dateAhead(3, 1);
-    const url = `${base}/v1/slots?providerId=${provider.id}&from=${monday}&to=${addDaysIso(monday, 6)}`;
-    const [reader] = await createUsers(base, 'client', 'fp-reader', 1);
+    const { url, readerKey } = await seedWeekReader(base, 'fp');
     sampler.mark('slot reads');
-    const reads = await pool(Array.from({ length: READS }, () => () => request(url, { key: reader!.key })), READ_CONCURRENCY);
+    const reads = await pool(Array.from({ length: READS }, () => () => request(url, { key: readerKey })), READ_CONCURRENCY);
     sampler.mark('seeding');
     const providers = await createUsers(base, 'provider', 'fp-hold-provider', 10);
     await pool(providers.map((p) => () => putSchedule(base, p.id, 'UTC', '08:00', '18:00')), 4);

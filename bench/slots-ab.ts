@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addDaysIso, createUsers, createUser, dateAhead, putSchedule } from './lib/api.js';
+import { seedWeekReader } from './lib/api.js';
 import { expectStatus, ROOT, startServer } from './lib/proc.js';
 import { int, ms, ratio, type Table } from './lib/report.js';
 import { load, type LoadResult } from './http.js';
@@ -17,13 +17,9 @@ async function once(tree: string, bodyFile: string): Promise<{ ours: LoadResult;
   const server = await startServer('src/main.ts', { cwd: tree, env: { DATA_DIR: path.join(dir, 'data') }, timeoutMs: 120_000 });
   try {
     const base = server.url;
-    const provider = await createUser(base, 'provider', 'ab-provider', 'Europe/Berlin');
-    await putSchedule(base, provider.id, 'Europe/Berlin', '09:00', '17:00', ['monday', 'tuesday', 'wednesday', 'thursday', 'friday']);
-    const monday = dateAhead(3, 1);
-    const url = `${base}/v1/slots?providerId=${provider.id}&from=${monday}&to=${addDaysIso(monday, 6)}`;
-    const [reader] = await createUsers(base, 'client', 'ab-reader', 1);
-    writeFileSync(bodyFile, (await expectStatus(200, url, { key: reader!.key })).body);
-    const ours = await load(url, reader!.key);
+    const { url, readerKey } = await seedWeekReader(base, 'ab');
+    writeFileSync(bodyFile, (await expectStatus(200, url, { key: readerKey })).body);
+    const ours = await load(url, readerKey);
     await server.stop();
     const bareServer = await startServer('bench/bare-server.ts', { args: [bodyFile], readyPath: '/' });
     try {

@@ -36,3 +36,15 @@ export function dateAhead(minDays: number, weekday?: number): string {
 }
 
 export const addDaysIso = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * One provider in Berlin, Mon-Fri 09:00-17:00, and one client to read its slots: the URL of
+ * its 7 days from a Monday at least 3 days ahead (what tables 8 and 9 read under load).
+ */
+export async function seedWeekReader(base: string, name: string): Promise<{ url: string; readerKey: string }> {
+  const provider = await createUser(base, 'provider', `${name}-provider`, 'Europe/Berlin');
+  await putSchedule(base, provider.id, 'Europe/Berlin', '09:00', '17:00', ['monday', 'tuesday', 'wednesday', 'thursday', 'friday']);
+  const monday = dateAhead(3, 1);
+  const [reader] = await createUsers(base, 'client', `${name}-reader`, 1);
+  return { url: `${base}/v1/slots?providerId=${provider.id}&from=${monday}&to=${addDaysIso(monday, 6)}`, readerKey: reader!.key };
+}
