@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createUser, dateAhead, putSchedule } from './lib/api.js';
-import { ADMIN_KEY, expectStatus, startServer } from './lib/proc.js';
+import { ADMIN_KEY, expectStatus, startEngine } from './lib/proc.js';
 import { ms, skippedTable, type Table } from './lib/report.js';
 import { quantile } from './lib/stats.js';
 
@@ -100,7 +100,7 @@ export async function bookingPageBench(log: (s: string) => void): Promise<{ tabl
   }
   const { chromium } = await import('playwright-core');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-page-'));
-  const server = await startServer('src/main.ts', { env: { DATA_DIR: dataDir, MAX_HOLDS_PER_CLIENT: '50' } });
+  const server = await startEngine({ env: { DATA_DIR: dataDir, MAX_HOLDS_PER_CLIENT: '50' } });
   let browser: Awaited<ReturnType<typeof chromium.launch>> | null = null;
   try {
     // A provider open every day, all day, and a public type with one question, on a fresh embedded database.
@@ -169,7 +169,7 @@ export async function bookingPageBench(log: (s: string) => void): Promise<{ tabl
         `Page weight, as the server sends it (Content-Encoding: ${encodings}): JS ${kb(sum('js', (w) => w.sentBytes))} KB (gzip -9 ${kb(sum('js', (w) => w.gzipBytes))} KB), ` +
           `CSS ${kb(sum('css', (w) => w.sentBytes))} KB (gzip -9 ${kb(sum('css', (w) => w.gzipBytes))} KB); KB = 1024 bytes; ${weights.map((w) => w.file).join(', ')}.`,
         `TTI: ms from navigation start until the first free-time button is rendered and enabled and then no long task (PerformanceObserver 'longtask', >= 50 ms) runs for ${QUIET_MS} ms (bench/booking-page.ts); "first time button" is the first part alone.`,
-        `Debian's Chromium (${CHROMIUM}), headless, 1280x900, Europe/Berlin; the server (npm start's src/main.ts) on a fresh embedded DATA_DIR on the same 2 cores; /book/${SLUG}?date=<a day with free times>, one question.`,
+        `Debian's Chromium (${CHROMIUM}), headless, 1280x900, Europe/Berlin; the server (the command line of npm start) on a fresh embedded DATA_DIR on the same 2 cores; /book/${SLUG}?date=<a day with free times>, one question.`,
       ],
     };
     return { table, raw: { url: url.replace(server.url, ''), quietMs: QUIET_MS, cold, warm, weights } };

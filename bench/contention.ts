@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { addDaysIso, createUser, createUsers, dateAhead, hold, putSchedule, type Account } from './lib/api.js';
 import { load, type LoadResult } from './http.js';
-import { expectStatus, profileArgs, ROOT, RssSampler, startServer, type Server } from './lib/proc.js';
+import { expectStatus, profileArgs, ROOT, RssSampler, startEngine, type Server } from './lib/proc.js';
 import { int, met, type Table } from './lib/report.js';
 import { teamRace } from './teams.js';
 
@@ -106,7 +106,7 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
     // One after the other: the first one migrates the fresh database.
     for (let i = 0; i < 2; i++) {
       log(`  contention: server ${i + 1} on ${dbName}`);
-      servers.push(await startServer('src/main.ts', { env: { DATABASE_URL: dbUrl.toString() }, nodeArgs: profileArgs() }));
+      servers.push(await startEngine({ env: { DATABASE_URL: dbUrl.toString() }, nodeArgs: profileArgs() }));
     }
     const [a, b] = servers as [Server, Server];
     const teams = async (): Promise<ContentionResult['teams']> => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { addDaysIso, createUsers, dateAhead, hold, putSchedule, seedWeekReader } from './lib/api.js';
-import { pool, request, ROOT, RssSampler, startServer } from './lib/proc.js';
+import { pool, request, ROOT, RssSampler, startCommand, startEngine } from './lib/proc.js';
 import { met, ratio, type Table } from './lib/report.js';
 
 const READS = 2000;
@@ -22,28 +22,10 @@ interface Run { tree: string; startS: number; rssStartedMB: number; hwmStartMB: 
 
 const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
-interface StartCommand { script: string; env: Record<string, string>; argv: string[] }
-
-/** `npm start` of a tree as node's argv and env: `[VAR=value ...] node <args>` or `tsx <file>` (the old script). */
-function startCommand(tree: string): StartCommand {
-  const script = (tree === ROOT && process.env.FP_START) || JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')).scripts.start as string;
-  const words = script.trim().split(/\s+/);
-  const env: Record<string, string> = {};
-  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
-    const [name, ...value] = words.shift()!.split('=');
-    env[name!] = value.join('=');
-  }
-  const [bin, ...args] = words;
-  if (bin === 'node' && !args.some((a) => /[&|;<>]/.test(a))) return { script, env, argv: args };
-  if (bin === 'tsx' && args.length === 1) return { script, env, argv: ['--import', 'tsx', args[0]!] };
-  throw new Error(`footprint: cannot run the start script of ${tree} without a shell: ${script}`);
-}
-
 async function once(tree: string): Promise<Run> {
   const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'booking-footprint-')), 'data'); // does not exist yet
-  const cmd = startCommand(tree);
   const t0 = performance.now();
-  const server = await startServer(cmd.argv.join(' '), { env: { ...cmd.env, DATA_DIR: dataDir }, cwd: tree, argv: cmd.argv });
+  const server = await startEngine({ tree, env: { DATA_DIR: dataDir } });
   const startS = (performance.now() - t0) / 1000;
   const rss = new RssSampler(server.pid);
   const hwmStartMB = rss.stop().hwmMB;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addDaysIso, createUser, createUsers, dateAhead, hold, putSchedule } from './lib/api.js';
-import { ADMIN_KEY, expectStatus, pool, profileArgs, RssSampler, startServer, type Server } from './lib/proc.js';
+import { ADMIN_KEY, expectStatus, pool, profileArgs, RssSampler, startEngine, startServer, type Server } from './lib/proc.js';
 import { int, met, ms, ratio, type Table } from './lib/report.js';
 
 const CONNECTIONS = 64;
@@ -63,12 +63,12 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 async function startInitialisedServer(log: (s: string) => void, dataDir: string) {
   log(`  http: first start on DATA_DIR=${dataDir} (initdb + migrations), then SIGTERM`);
   let t0 = performance.now();
-  const first = await startServer('src/main.ts', { env: { DATA_DIR: dataDir } });
+  const first = await startEngine({ env: { DATA_DIR: dataDir } });
   const firstStartS = seconds(t0);
   await first.stop();
   log('  http: second start on the same DATA_DIR (the measured server)');
   t0 = performance.now();
-  const server = await startServer('src/main.ts', { env: { DATA_DIR: dataDir }, nodeArgs: profileArgs() });
+  const server = await startEngine({ env: { DATA_DIR: dataDir }, nodeArgs: profileArgs() });
   return { server, firstStartS, secondStartS: seconds(t0) };
 }
 
@@ -76,7 +76,7 @@ async function startInitialisedServer(log: (s: string) => void, dataDir: string)
 async function inMemoryStart(log: (s: string) => void) {
   log('  http: one start with DATA_DIR=memory (memory only)');
   const t0 = performance.now();
-  const server = await startServer('src/main.ts', { env: { DATA_DIR: 'memory' } });
+  const server = await startEngine({ env: { DATA_DIR: 'memory' } });
   const startS = seconds(t0);
   const rss = new RssSampler(server.pid); // its first sample: just started
   try {
@@ -185,7 +185,7 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
     const loadPeaksMB = Object.entries(mem.peaks).filter(([phase]) => phase !== 'start').map(([, mb]) => mb);
     return {
       http: {
-        title: '3. HTTP (server: `node --import tsx src/main.ts` on an on-disk DATA_DIR initialised by a previous start, LOG_LEVEL=warn; autocannon in the bench process)',
+        title: '3. HTTP (server: the command line of `npm start` on an on-disk DATA_DIR initialised by a previous start, LOG_LEVEL=warn; autocannon in the bench process)',
         columns: ['request', 'req/s', 'p50 ms', 'p99 ms', '2xx / non-2xx / errors', 'ours / bare', 'target met?'],
         rows,
         notes: [

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seedWeekReader } from './lib/api.js';
-import { expectStatus, ROOT, startServer } from './lib/proc.js';
+import { expectStatus, ROOT, startEngine, startServer } from './lib/proc.js';
 import { int, ms, ratio, type Table } from './lib/report.js';
 import { load, type LoadResult } from './http.js';
 
@@ -14,7 +14,7 @@ const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 
 async function once(tree: string, bodyFile: string): Promise<{ ours: LoadResult; bare: LoadResult; loadAfter: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'slots-ab-'));
-  const server = await startServer('src/main.ts', { cwd: tree, env: { DATA_DIR: path.join(dir, 'data') }, timeoutMs: 120_000 });
+  const server = await startEngine({ tree, env: { DATA_DIR: path.join(dir, 'data') }, timeoutMs: 120_000 });
   try {
     const base = server.url;
     const { url, readerKey } = await seedWeekReader(base, 'ab');
@@ -53,7 +53,7 @@ export async function slotsBeforeAfterBench(log: (s: string) => void, before: st
       rows: runs.map((r) => [r.tree, int(r.ours.reqPerSec), ms(r.ours.p99), `${int(r.ours.ok)} / ${int(r.ours.non2xx)} / ${int(r.ours.errors)}`,
         int(r.bare.reqPerSec), ratio(r.ours.reqPerSec / r.bare.reqPerSec), r.loadAfter]),
       notes: [
-        `"before" is the checkout in BENCH_BEFORE_TREE (${before}); both trees run \`node --import tsx src/main.ts\` on a DATA_DIR that does not exist yet, one provider (Berlin, Mon-Fri 09:00-17:00, 7 days), one client key, no If-None-Match: every answer a full 200 from the slot cache after the first.`,
+        `"before" is the checkout in BENCH_BEFORE_TREE (${before}); each tree runs its own \`npm start\` command line (without npm) on a DATA_DIR that does not exist yet, one provider (Berlin, Mon-Fri 09:00-17:00, 7 days), one client key, no If-None-Match: every answer a full 200 from the slot cache after the first.`,
         'The bare server answers the exact bytes of that tree\'s slot response and is measured right after it, so each ratio shares its load.',
       ],
     },

@@ -218,3 +218,34 @@ export class RssSampler {
     return { peaks: Object.fromEntries(this.peakMB), hwmMB, samples: this.samples };
   }
 }
+
+export interface StartCommand { script: string; env: Record<string, string>; argv: string[] }
+
+/**
+ * `npm start` of a tree as node's argv and env: `[VAR=value ...] node <args>` or `tsx <file>` (the old script).
+ * FP_START='<start script>': this tree runs that instead of its package.json's (to try flags).
+ */
+export function startCommand(tree: string): StartCommand {
+  const script = (tree === ROOT && process.env.FP_START) || JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')).scripts.start as string;
+  const words = script.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  const [bin, ...args] = words;
+  if (bin === 'node' && !args.some((a) => /[&|;<>]/.test(a))) return { script, env, argv: args };
+  if (bin === 'tsx' && args.length === 1) return { script, env, argv: ['--import', 'tsx', args[0]!] };
+  throw new Error(`bench: cannot run the start script of ${tree} without a shell: ${script}`);
+}
+
+/**
+ * The engine of `tree` (ours by default) as `npm start` runs it, without npm in front: node's flags in
+ * `nodeArgs` (e.g. profileArgs()) go before the tree's own, so every table measures what a user runs.
+ */
+export function startEngine(o: { tree?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<Server> {
+  const tree = o.tree ?? ROOT;
+  const cmd = startCommand(tree);
+  const argv = [...(o.nodeArgs ?? []), ...cmd.argv];
+  return startServer(argv.join(' '), { env: { ...cmd.env, ...o.env }, cwd: tree, argv, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+}
