@@ -60,7 +60,11 @@ export async function providerHead(ctx: AppContext, providerId: string): Promise
   if (!versions) return loadProviderVersion(ctx.db, providerId);
   const version = versions.known.known(providerId);
   const dbNow = versions.dbClock.now();
-  if (version !== undefined && dbNow !== null) return { version, dbNow };
+  if (version !== undefined && dbNow !== null) {
+    ctx.metrics.versionLookups.labels('memory').inc();
+    return { version, dbNow };
+  }
+  ctx.metrics.versionLookups.labels('database').inc();
   const token = versions.known.startRead();
   const head = await loadProviderVersion(ctx.db, providerId);
   versions.known.learn(providerId, token, head.version);
@@ -73,7 +77,11 @@ export async function providersHead(ctx: AppContext, providerIds: readonly strin
   if (!versions) return loadProviderVersions(ctx.db, providerIds);
   const each = providerIds.map((id) => versions.known.known(id));
   const dbNow = versions.dbClock.now();
-  if (dbNow !== null && each.every((v) => v !== undefined)) return { versions: each.join('.'), dbNow };
+  if (dbNow !== null && each.every((v) => v !== undefined)) {
+    ctx.metrics.versionLookups.labels('memory').inc();
+    return { versions: each.join('.'), dbNow };
+  }
+  ctx.metrics.versionLookups.labels('database').inc();
   const token = versions.known.startRead();
   const head = await loadProviderVersions(ctx.db, providerIds);
   head.versions.split('.').forEach((v, i) => versions.known.learn(providerIds[i]!, token, Number(v)));
