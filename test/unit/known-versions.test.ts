@@ -85,11 +85,21 @@ describe('KnownVersions', () => {
   });
 
   it('stays bounded: past maxKeys it starts over', () => {
-    const known = new KnownVersions(() => true, 3);
+    const known = new KnownVersions(() => true, { maxKeys: 3 });
     for (const key of ['a', 'b', 'c']) known.learn(key, known.startRead(), 1);
     expect(known.size).toBe(3);
     known.learn('d', known.startRead(), 1);
     expect(known.size).toBe(1);
     expect(known.known('d')).toBe(1);
+  });
+
+  it('an entry expires maxAgeMs after its read (a change the feed missed is wrong for that long at most)', () => {
+    let now = 1_000;
+    const known = new KnownVersions(() => true, { maxAgeMs: 500, now: () => now });
+    known.learn('a', known.startRead(), 2);
+    now += 500;
+    expect(known.known('a')).toBe(2);
+    now += 1;
+    expect(known.known('a')).toBeUndefined();
   });
 });

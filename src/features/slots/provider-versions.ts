@@ -38,7 +38,9 @@ export interface ProviderVersions {
  * and every other process's, through the change feed.
  */
 export function followProviderVersions(db: Database, feed: ChangeFeed, dbClock: DatabaseClock, trustMs = FEED_TRUST_MS): ProviderVersions {
-  const known = new KnownVersions(() => Date.now() - feed.deliveredThrough() <= trustMs);
+  // Entries are read again after 10 s, the outbox tail's lookback: a change it could miss (a transaction
+  // longer than that) would otherwise be served stale until the provider's next change.
+  const known = new KnownVersions(() => Date.now() - feed.deliveredThrough() <= trustMs, { maxAgeMs: 10_000 });
   const unwatchTransactions = db.watchTransactions({
     touching: (topic, key) => topic === AVAILABILITY_TOPIC && known.touching(key),
     settled: (topic, key) => topic === AVAILABILITY_TOPIC && known.settled(key),

@@ -19,9 +19,14 @@
  *   known.learn('a', token, v);                 // ignored: 'a' changed after 7
  *
  * What is not in the map is unknown: the caller asks the database.
+ *
+ * An entry also expires maxAgeMs after its read: the feed's outbox tail can
+ * miss a change whose transaction ran longer than its lookback window (see
+ * EventFeed), and without an expiry such a miss would leave a version wrong
+ * until the key's next change; with it, for at most maxAgeMs.
  */
 export class KnownVersions {
-  private readonly versions = new Map<string, number>();
+  private readonly versions = new Map<string, { version: number; readAt: number }>();
   /** The event counter at each key's latest event (delivery, touch, settle). */
   private readonly changedAt = new Map<string, number>();
   /** Open local transactions per key. */
@@ -34,12 +39,21 @@ export class KnownVersions {
    *   a bounded time ago (see ChangeFeed.deliveredThrough); while false, known() says nothing.
    * @param maxKeys entries kept; beyond, the map starts over (everything is read again).
    */
-  constructor(private readonly trusted: () => boolean, private readonly maxKeys = 100_000) {}
+  constructor(
+    private readonly trusted: () => boolean,
+    private readonly options: { maxKeys?: number; maxAgeMs?: number; now?: () => number } = {},
+  ) {}
 
   /** The key's version if it is known and may be trusted now; undefined: ask the database. */
   known(key: string): number | undefined {
     if (this.pending.has(key) || !this.trusted()) return undefined;
-    return this.versions.get(key);
+    const entry = this.versions.get(key);
+    if (!entry) return undefined;
+    if (this.now() - entry.readAt > (this.options.maxAgeMs ?? 10_000)) {
+      this.versions.delete(key);
+      return undefined;
+    }
+    return entry.version;
   }
 
   /** Call before reading a version from the database; pass the token to learn(). */
@@ -51,7 +65,8 @@ export class KnownVersions {
   learn(key: string, token: number, version: number): void {
     if (this.pending.has(key) || (this.changedAt.get(key) ?? -1) > token || this.resetAt > token) return;
     if (!this.versions.has(key) && this.versions.size >= this.maxKeys) this.reset();
-    this.versions.set(key, version);
+    // Aged from the read's end, a little after its snapshot: reads take milliseconds, the age is seconds.
+    this.versions.set(key, { version, readAt: this.now() });
   }
 
   /** The feed delivered a change of the key. */
@@ -88,5 +103,13 @@ export class KnownVersions {
     this.versions.delete(key);
     this.changedAt.set(key, ++this.counter);
     if (this.changedAt.size > this.maxKeys) this.reset();
+  }
+
+  private get maxKeys(): number {
+    return this.options.maxKeys ?? 100_000;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 }
