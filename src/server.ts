@@ -6,6 +6,9 @@ import { RedisChangeFeed, registerFeedGauges } from './platform/change-feed/redi
 import { RedisRateLimitStore } from './platform/rate-limit/redis-rate-limit.js';
 import { startJobs } from './platform/jobs/jobs.js';
 import { SlotCache } from './features/slots/slot-cache.js';
+import { followProviderVersions } from './features/slots/provider-versions.js';
+import { DatabaseClock } from './platform/database-clock.js';
+import { AVAILABILITY_TOPIC } from './db/users-repo.js';
 import { KeyCache } from './features/identity/key-cache.js';
 import { calendarSyncJob, checkCalendarKey } from './features/calendars/calendar-sync.js';
 import { systemClock, type AppContext, type Clock } from './features/context.js';
@@ -20,6 +23,9 @@ import { openDatabase } from './db/open.js';
 import { openObjectStore } from './features/identity/avatar-store.js';
 import { buildApp } from './http/app.js';
 import { rateLimitPolicyOf } from './http/rate-limit.js';
+
+/** The NOTIFY channel that wakes every process's change feed. */
+const FEED_CHANNEL = 'booking_availability_changed';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -73,13 +79,31 @@ export async function createServer(
   const redisFeed = redis ? new RedisChangeFeed(db, redis, { prefix, onError: onFeedError, onFallback: fellBack('change_feed') }) : null;
   if (redisFeed) registerFeedGauges(metrics.registry, redisFeed);
   const changeFeed: ChangeFeed & { start(): Promise<void> } = redisFeed ?? new EventFeed(db, { onError: onFeedError });
+  // Slot requests answer from memory while the feed keeps up (src/features/slots/provider-versions.ts).
+  // The embedded database runs on this process's clock; a server's is measured.
+  const dbClock = new DatabaseClock(db.kind === 'embedded' ? null : db, { onError: (error) => app?.log.warn({ err: error }, 'database clock not measured') });
+  ctx.providerVersions = followProviderVersions(db, changeFeed, dbClock);
+  // On PostgreSQL a committed change NOTIFYs, and every process's feed looks at once instead of at its next poll.
+  const unwatchCommits = db.notify
+    ? db.watchTransactions({ touching: () => {}, settled: (topic, _key, committed) => committed && topic === AVAILABILITY_TOPIC && db.notify!(FEED_CHANNEL) })
+    : () => {};
+  let stopListening: () => Promise<void> = async () => {};
+  const stopFollowing = async () => {
+    unwatchCommits();
+    ctx.providerVersions?.stop();
+    dbClock.stop();
+    await stopListening();
+  };
   const policy = rateLimitPolicyOf(config);
   const rateLimitStore = redis && policy ? new RedisRateLimitStore(redis, policy, { prefix, onFallback: fellBack('rate_limit') }) : null;
   try {
     await changeFeed.start();
+    await dbClock.start();
+    if (db.listen) stopListening = await db.listen(FEED_CHANNEL, () => changeFeed.wake());
     app = await buildApp(ctx, { logger, changeFeed, ...(rateLimitStore ? { rateLimitStore } : {}) });
     if (redis && !redis.usable()) app.log.warn('Redis does not answer yet: starting degraded (database, local limits, local stream tail)');
   } catch (error) {
+    await stopFollowing();
     await changeFeed.stop();
     await redis?.close();
     throw error;
@@ -108,6 +132,7 @@ export async function createServer(
     async close() {
       await jobs.stop(); // aborts every round and webhook delivery in flight and waits for them
       await app.close(); // closes the stream's sockets first (their subscriptions go with them)
+      await stopFollowing();
       await changeFeed.stop(); // releases the stream's leader lease
       await redis?.close();
       if (!options.db) await db.close();

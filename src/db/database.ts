@@ -23,10 +23,37 @@ export interface PoolStats {
   waiting: number;
 }
 
+/**
+ * A transaction can say what it changes (`touches(topic, key)`), so that what
+ * this process keeps in memory about that key is set aside from then until the
+ * transaction settles (see TransactionWatcher): a reader in this process never
+ * trusts its memory while a change to the key is in flight, and finds it
+ * forgotten once the change has committed.
+ */
+export interface Transaction extends Queryable {
+  touches(topic: string, key: string): void;
+}
+
+/** Hears of every transaction's touched keys: when first touched, and when it committed or rolled back. */
+export interface TransactionWatcher {
+  touching(topic: string, key: string): void;
+  /** Runs before transaction() returns or throws; `committed` false also when COMMIT itself failed. */
+  settled(topic: string, key: string, committed: boolean): void;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'embedded' | 'postgres';
   /** Runs fn in one transaction; rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Adds a watcher of touched keys (see Transaction); returns its removal. */
+  watchTransactions(watcher: TransactionWatcher): () => void;
+  /**
+   * PostgreSQL only: LISTEN on a channel with a connection of its own (re-opened when lost);
+   * returns the stop. Other processes' NOTIFYs arrive within milliseconds.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** PostgreSQL only: NOTIFY a channel, not awaited; calls made while one is in flight are folded into one more. */
+  notify?(channel: string): void;
   close(): Promise<void>;
   /** Optional: drivers that can tell report their connection use. */
   poolStats?(): PoolStats;

@@ -6,6 +6,7 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, QueryResult, Queryable } from './database.js';
 import { PreparedStatements } from './embedded-statements.js';
 import { readSnapshot, unpackSnapshot } from './embedded-snapshot.js';
+import { watchedTransactions } from './transaction-watchers.js';
 
 /**
  * PostgreSQL compiled to WASM, in-process: `npm start` needs nothing installed.
@@ -68,11 +69,13 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
       inFlight--;
     }
   };
+  const watched = watchedTransactions((fn) => pg.transaction((tx) => fn(wrap(tx))));
   return {
     kind: 'embedded',
     query: tracked(root.query) as Queryable['query'],
     exec: tracked(root.exec),
-    transaction: tracked(<T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx)))) as Database['transaction'],
+    transaction: tracked(watched.transaction) as Database['transaction'],
+    watchTransactions: watched.watchTransactions,
     close: () => pg.close(),
     poolStats: () => ({ total: 1, idle: inFlight === 0 ? 1 : 0, waiting: Math.max(0, inFlight - 1) }),
     dumpDataDir: async () => (await pg.dumpDataDir('gzip')) as Blob,

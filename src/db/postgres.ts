@@ -1,5 +1,7 @@
 import pg from 'pg';
 import type { Database, QueryResult, Queryable } from './database.js';
+import { listenOn, notifier } from './postgres-notify.js';
+import { watchedTransactions } from './transaction-watchers.js';
 
 /**
  * pg reports a lost or unobtainable connection as a plain Error without a
@@ -37,36 +39,39 @@ export async function openPostgresDatabase(options: { url: string; poolSize: num
     },
   });
   await pool.query('SELECT 1');
+  const watched = watchedTransactions(async (fn) => {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw withConnectionCode(error);
+    });
+    // pg-pool stops listening for a client's errors while it is checked out. A server going away
+    // between two queries of a transaction (pg_ctl stop, a failover: FATAL 57P01) then emits an
+    // unhandled 'error' that kills the process (seen in test/fault). Keep the error instead, answer
+    // with it (its SQLSTATE maps to 503, where the next query's codeless "not queryable" was a 500),
+    // and destroy the client rather than return it to the pool.
+    let lost: Error | null = null;
+    const onError = (error: Error) => {
+      lost ??= error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await fn(wrap(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw withConnectionCode(lost ?? error);
+    } finally {
+      client.removeListener('error', onError);
+      client.release(lost ?? undefined);
+    }
+  });
   return {
     kind: 'postgres',
     ...wrap(pool),
-    async transaction(fn) {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw withConnectionCode(error);
-      });
-      // pg-pool stops listening for a client's errors while it is checked out. A server going away
-      // between two queries of a transaction (pg_ctl stop, a failover: FATAL 57P01) then emits an
-      // unhandled 'error' that kills the process (seen in test/fault). Keep the error instead, answer
-      // with it (its SQLSTATE maps to 503, where the next query's codeless "not queryable" was a 500),
-      // and destroy the client rather than return it to the pool.
-      let lost: Error | null = null;
-      const onError = (error: Error) => {
-        lost ??= error;
-      };
-      client.on('error', onError);
-      try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw withConnectionCode(lost ?? error);
-      } finally {
-        client.removeListener('error', onError);
-        client.release(lost ?? undefined);
-      }
-    },
+    ...watched,
+    listen: (channel, onNotify) => listenOn(options.url, channel, onNotify),
+    notify: notifier(pool),
     close: () => pool.end(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };

@@ -1,5 +1,8 @@
-import type { Queryable } from './database.js';
+import type { Queryable, Transaction } from './database.js';
 import { recordAvailabilityChanged } from './events-repo.js';
+
+/** What bumpAvailabilityVersion touches (Transaction.touches): keys are provider ids. */
+export const AVAILABILITY_TOPIC = 'availability';
 
 /** Staff manage some providers (staff_providers) and are no provider themselves. */
 export type Role = 'admin' | 'provider' | 'client' | 'staff';
@@ -93,8 +96,11 @@ export async function findFirstAdmin(q: Queryable): Promise<UserRecord | null> {
  * the data. It also row-locks the provider until commit, serialising writers
  * of one provider while leaving other providers untouched. It records the
  * provider's availability.changed event (one per transaction) in the same step.
+ * `touches` sets aside this process's memory of the provider's version until
+ * the transaction settles (read-your-writes: see provider-versions.ts).
  */
-export async function bumpAvailabilityVersion(q: Queryable, providerId: string): Promise<number> {
+export async function bumpAvailabilityVersion(q: Transaction, providerId: string): Promise<number> {
+  q.touches(AVAILABILITY_TOPIC, providerId);
   const { rows } = await q.query<{ v: number }>(
     'UPDATE users SET availability_version = availability_version + 1 WHERE id = $1 RETURNING availability_version AS v',
     [providerId],

@@ -7,6 +7,7 @@ import type { RedisConnection } from '../platform/redis.js';
 import type { KeyCache } from './identity/key-cache.js';
 import type { Mailer } from './notifications/mailer.js';
 import type { BookingNotifier } from './notifications/outbox.js';
+import type { ProviderVersions } from './slots/provider-versions.js';
 import type { SlotCache } from './slots/slot-cache.js';
 
 /** The app's only source of "now" for rules such as the minimum notice; tests pin it. */
@@ -26,6 +27,8 @@ export interface AppContext {
   metrics: AppMetrics;
   /** Computed slots by provider version (src/features/slots/slot-cache.ts); absent: every request computes. */
   slotCache?: SlotCache;
+  /** Providers' availability versions known in this process, kept by the change feed (src/features/slots/provider-versions.ts); absent: asked of the database. */
+  providerVersions?: ProviderVersions;
   /** Owners of recently used API keys, for at most KEY_CACHE_TTL_MS (src/features/identity/key-cache.ts); absent: every request looks its key up. */
   keyCache?: KeyCache;
   /** REDIS_URL's connection; absent or null without it. */

@@ -122,14 +122,16 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     return sendProblem(reply, problemOf('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });
   // A bodyless POST (confirm, a key with no name) reads as {}; required fields then fail by name.
-  app.addHook('preValidation', async (request) => {
+  // The hooks that run on every request are callback hooks: an async one costs each request a promise.
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT')) request.body = {};
+    done();
   });
   refuseControlCharacters(app);
   refuseUnknownQueryParameters(app);
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('X-Request-Id', request.id);
-    return payload;
+    done(null, payload);
   });
 
   await app.register(cors, {

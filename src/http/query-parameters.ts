@@ -16,15 +16,16 @@ const EVERYWHERE = new Set(['apiKey']);
  * whatever the other side adds) opts out; hidden routes (the docs) are left alone.
  */
 export function refuseUnknownQueryParameters(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  // A callback hook, not an async one: it runs on every request and never waits.
+  app.addHook('preValidation', (request, _reply, done) => {
     const schema = request.routeOptions.schema as { hide?: boolean; querystring?: unknown } | undefined;
-    if (!schema || schema.hide) return;
+    if (!schema || schema.hide) return done();
     const query = schema.querystring as { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
-    if (query?.additionalProperties === true) return;
+    if (query?.additionalProperties === true) return done();
     const known = query?.properties ?? {};
     const unknown = Object.keys((request.query ?? {}) as object).filter((name) => !Object.hasOwn(known, name) && !EVERYWHERE.has(name));
-    if (unknown.length === 0) return;
+    if (unknown.length === 0) return done();
     const errors = unknown.map((name) => ({ path: `query/${name}`, message: 'is not a known parameter' }));
-    throw new AppError('invalid_request', `query/${unknown[0]} is not a known parameter of this route.`, errors);
+    done(new AppError('invalid_request', `query/${unknown[0]} is not a known parameter of this route.`, errors));
   });
 }

@@ -28,8 +28,9 @@ function firstProblem(value: unknown, path: string, key: string | null): [string
 
 /** Every string of every JSON body is held to domain/text.ts: a 400 naming the field, before the route runs. */
 export function refuseControlCharacters(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
-    const found = firstProblem(request.body, 'body', null);
-    if (found) throw invalidField(found[0], found[1]);
+  // A callback hook, not an async one: it runs on every request and never waits.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const found = request.body === undefined ? null : firstProblem(request.body, 'body', null);
+    done(found ? invalidField(found[0], found[1]) : undefined);
   });
 }

@@ -112,6 +112,8 @@ export function sqlThrough(client: pg.Client | pg.Pool) {
 
 export interface ServersOnOneDatabase {
   servers: ServerProcess[];
+  /** The servers' database, for a test that needs a connection of its own (a lock held across requests). */
+  databaseUrl: string;
   sql: { query<T>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }> };
   stop(): Promise<void>;
 }
@@ -159,6 +161,7 @@ export async function startServersOnOneDatabase(count: number, extraEnv: Record<
   }
   return {
     servers,
+    databaseUrl: database.url,
     sql: sqlThrough(client),
     stop,
   };

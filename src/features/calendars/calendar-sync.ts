@@ -10,7 +10,7 @@ import {
   type CalendarConnectionRecord,
   type CalendarKind,
 } from '../../db/calendars-repo.js';
-import type { Database, Queryable } from '../../db/database.js';
+import type { Database, Queryable, Transaction } from '../../db/database.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import type { Interval } from '../../domain/intervals.js';
 import { calendarProviderFor, CalendarSourceError, type CalendarProvider } from '../../integrations/calendars/index.js';
@@ -79,7 +79,7 @@ export type SyncOutcome = { busy: Interval[] } | { failure: string };
  * Writes a sync's outcome inside the caller's transaction; false when the
  * connection was deleted meanwhile (nothing is written then).
  */
-export async function applyOutcome(tx: Queryable, connectionId: string, outcome: SyncOutcome): Promise<boolean> {
+export async function applyOutcome(tx: Transaction, connectionId: string, outcome: SyncOutcome): Promise<boolean> {
   // The row lock orders concurrent syncs of one connection and a DELETE racing them.
   const current = await findConnection(tx, null, connectionId, { forUpdate: true });
   if (!current) return false;

@@ -1,5 +1,5 @@
 import { deleteClosure, findClosure, insertClosure, listClosures as listClosureRows, providersOfClosure, type ClosureRecord } from '../../db/closures-repo.js';
-import type { Queryable } from '../../db/database.js';
+import type { Transaction } from '../../db/database.js';
 import { bumpAvailabilityVersion } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { isValidLocalDate } from '../../domain/zoned-time.js';
@@ -23,7 +23,7 @@ const toView = (c: ClosureRecord): ClosureView => ({
 });
 
 /** A closure moves the slots of every provider it names (or all): their caches and live streams hear of it. */
-async function announce(tx: Queryable, providerIds: string[] | null): Promise<void> {
+async function announce(tx: Transaction, providerIds: string[] | null): Promise<void> {
   for (const id of await providersOfClosure(tx, providerIds)) await bumpAvailabilityVersion(tx, id);
 }
 

@@ -1,4 +1,4 @@
-import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
+import { SQLSTATE, sqlState, type Queryable, type Transaction } from '../../db/database.js';
 import {
   findEventType,
   findEventTypeBySlug,
@@ -78,12 +78,12 @@ async function validateDraft(q: Queryable, draft: Draft): Promise<void> {
 }
 
 /** Writers of a type tell its hosts' slot caches and live streams that the type's slots may have changed. */
-async function announce(tx: Queryable, ...hostLists: HostRecord[][]): Promise<void> {
+async function announce(tx: Transaction, ...hostLists: HostRecord[][]): Promise<void> {
   const ids = [...new Set(hostLists.flat().map((h) => h.providerId))].sort();
   for (const id of ids) await bumpAvailabilityVersion(tx, id);
 }
 
-async function store(ctx: AppContext, write: (tx: Queryable) => Promise<EventTypeRecord>): Promise<EventTypeView> {
+async function store(ctx: AppContext, write: (tx: Transaction) => Promise<EventTypeRecord>): Promise<EventTypeView> {
   try {
     const stored = await ctx.db.transaction(write);
     return toEventTypeView(ctx, stored);

@@ -1,9 +1,10 @@
 import { formatInstant } from '../../domain/zoned-time.js';
-import { isLocalDate, loadForQueryRange, loadProviderAvailability, loadProviderVersions } from '../availability/availability-rules.js';
+import { isLocalDate, loadForQueryRange, loadProviderAvailability } from '../availability/availability-rules.js';
 import type { AppContext, Principal } from '../context.js';
 import { readableEventType } from '../event-types/event-types.js';
 import { combineHosts, hostStarts, type HostStarts } from '../event-types/host-slots.js';
 import { bufferMarginMs, clockCuts, durationOf, hostOf } from '../event-types/slot-rules.js';
+import { providersHead } from './provider-versions.js';
 import { servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
 import { parseRange, requireTimeZone } from './time-range.js';
@@ -55,7 +56,7 @@ export async function renderEventTypeSlots(
       const range = parseRange(query.from, query.to, outZone ?? 'UTC');
       const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
       const rangeKey = providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
-      const head = await loadProviderVersions(ctx.db, hostIds);
+      const head = await providersHead(ctx, hostIds);
       return { scope: `${type.id}@${type.updatedAt}:${hostIds.join(',')}`, version: head.versions, rangeKey, dbNow: head.dbNow };
     },
     async compute() {

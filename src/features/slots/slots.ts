@@ -2,8 +2,9 @@ import { invalidField } from '../../domain/errors.js';
 import { effectiveAvailability } from '../../domain/schedule.js';
 import { computeSlots, SLOT_GRID_MINUTES } from '../../domain/slots.js';
 import { formatInstant } from '../../domain/zoned-time.js';
-import { isLocalDate, loadForQueryRange, loadProviderVersion } from '../availability/availability-rules.js';
+import { isLocalDate, loadForQueryRange } from '../availability/availability-rules.js';
 import type { AppContext } from '../context.js';
+import { providerHead } from './provider-versions.js';
 import { servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
 import { parseRange, requireTimeZone } from './time-range.js';
@@ -55,7 +56,7 @@ function v1Source(ctx: AppContext, query: SlotsQuery): StartsSource {
       const range = parseRange(query.from, query.to, outZone ?? 'UTC');
       const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
       const rangeKey = providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
-      const head = await loadProviderVersion(ctx.db, query.providerId);
+      const head = await providerHead(ctx, query.providerId);
       return { scope: query.providerId, version: head.version, rangeKey, dbNow: head.dbNow };
     },
     async compute() {

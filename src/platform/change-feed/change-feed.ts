@@ -8,6 +8,12 @@ export interface AvailabilityChange {
 
 export type ChangeListener = (change: AvailabilityChange) => void;
 
+/** Hears of every change, whoever subscribed; `reset` when changes may have been lost (forget what was learned). */
+export interface AllChangesWatcher {
+  change(change: AvailabilityChange): void;
+  reset(): void;
+}
+
 /**
  * Where the live stream learns of availability changes made by any server
  * process. `EventFeed` (below) tails the events outbox; with REDIS_URL,
@@ -17,6 +23,17 @@ export type ChangeListener = (change: AvailabilityChange) => void;
 export interface ChangeFeed {
   /** Calls listener for every later change of one of these providers; returns the unsubscribe. */
   subscribe(providerIds: Iterable<string>, listener: ChangeListener): () => void;
+  /** Every change of every provider; returns the removal. */
+  watchAll(watcher: AllChangesWatcher): () => void;
+  /**
+   * A local Date.now() such that every change committed before it has been
+   * delivered to this process's listeners (0: no such time yet). For a feed
+   * tailing the outbox it is the start of its last complete poll: the poll's
+   * query sees everything committed before it started.
+   */
+  deliveredThrough(): number;
+  /** Look for changes now rather than at the next poll (a NOTIFY said there is one). */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -117,11 +134,18 @@ export class EventFeed implements ChangeFeed {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** A wake() came while a poll ran: poll again as soon as it ends. */
+  private wokenWhileRunning = false;
+  private readonly watchers = new Set<AllChangesWatcher>();
+  private deliveredUpTo = 0;
+  private truncated = false;
   private readonly pollMs: number;
   private readonly batch: number;
   private readonly lookbackMs: number;
   /** Date.now() of the last poll that completed (a leader only vouches for the feed while it polls). */
   lastPollAt = 0;
+  /** Called after each complete poll (the Redis leader tells the others how fresh its tail is). */
+  onPolled: (() => void) | null = null;
 
   constructor(
     private readonly db: Queryable,
@@ -147,6 +171,26 @@ export class EventFeed implements ChangeFeed {
     return this.listeners.subscribe(providerIds, listener);
   }
 
+  watchAll(watcher: AllChangesWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => void this.watchers.delete(watcher);
+  }
+
+  deliveredThrough(): number {
+    return this.deliveredUpTo;
+  }
+
+  wake(): void {
+    // Before the first scheduled poll, start() is still polling on its own.
+    if (this.stopped || (this.timer === null && this.running === null)) return;
+    if (this.running) {
+      this.wokenWhileRunning = true;
+      return;
+    }
+    clearTimeout(this.timer!);
+    this.pollNow();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -156,20 +200,26 @@ export class EventFeed implements ChangeFeed {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll(true)
-        .catch((error: unknown) => this.options.onError?.(error))
-        .finally(() => {
-          this.running = null;
-          this.schedule();
-        });
-    }, this.pollMs);
+    this.timer = setTimeout(() => this.pollNow(), this.pollMs);
     this.timer.unref();
+  }
+
+  private pollNow(): void {
+    this.timer = null;
+    this.wokenWhileRunning = false;
+    this.running = this.poll(true)
+      .catch((error: unknown) => this.options.onError?.(error))
+      .finally(() => {
+        this.running = null;
+        if (this.wokenWhileRunning && !this.stopped) this.pollNow();
+        else this.schedule();
+      });
   }
 
   /** One round: pages through the window behind the high-water mark. */
   private async poll(dispatch: boolean): Promise<void> {
     if (this.highWater === null) return;
+    const startedAt = Date.now();
     // Keyset pages over (created_at, id) from the window's start.
     let after: { at: string; id: string } | null = null;
     const from = this.highWater;
@@ -198,6 +248,7 @@ export class EventFeed implements ChangeFeed {
         }
       }
       const last: Row | undefined = rows[rows.length - 1];
+      this.truncated = rows.length >= this.batch && page === 99;
       if (rows.length < this.batch || !last) break;
       after = { at: last.created_at, id: last.id };
     }
@@ -205,9 +256,20 @@ export class EventFeed implements ChangeFeed {
     const floor = this.highWaterMs - this.lookbackMs - 1_000;
     for (const [id, at] of this.seen) if (at < floor) this.seen.delete(id);
     this.lastPollAt = Date.now();
+    // Only a poll that dispatched vouches for delivery (start()'s first one only marks the window seen),
+    // and only one that read every page: stopping at the page limit would leave changes for the next.
+    if (dispatch && !this.stopped && !this.truncated) this.deliveredUpTo = startedAt;
+    this.onPolled?.();
   }
 
   private dispatch(change: AvailabilityChange): void {
+    for (const watcher of this.watchers) {
+      try {
+        watcher.change(change);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
     if (this.options.onChange) {
       try {
         this.options.onChange(change);

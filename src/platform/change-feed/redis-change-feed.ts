@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Queryable } from '../../db/database.js';
 import type { Registry } from '../metrics/metrics.js';
-import { ChangeListeners, EventFeed, type AvailabilityChange, type ChangeFeed, type ChangeListener } from './change-feed.js';
+import { ChangeListeners, EventFeed, type AllChangesWatcher, type AvailabilityChange, type ChangeFeed, type ChangeListener } from './change-feed.js';
 import type { RedisConnection } from '../redis.js';
 
 /**
@@ -92,6 +92,12 @@ export class RedisChangeFeed implements ChangeFeed {
   private timers: NodeJS.Timeout[] = [];
   private busy: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private readonly watchers = new Set<AllChangesWatcher>();
+  /** Through Redis: the leader's deliveredThrough, as of its last heartbeat, on this process's clock (0: none since subscribing). */
+  private redisThrough = 0;
+  /** The leader and its epoch (bumped when a change could not be published) heard last: a new one means changes may be lost. */
+  private heardFrom = '';
+  private epoch = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -125,10 +131,13 @@ export class RedisChangeFeed implements ChangeFeed {
     subscriber.on('ready', () => {
       subscriber.subscribe(this.channel).then(() => {
         this.subscribed = true;
+        // What was published while we were not subscribed is lost to us: forget what depends on it.
+        this.resetWatchers();
       }, (error: unknown) => this.options.onError?.(error));
     });
     subscriber.on('close', () => {
       this.subscribed = false;
+      this.redisThrough = 0;
     });
     await this.lead();
     await this.checkHealth(); // nothing heard yet: the local tail runs until the Redis path proves itself
@@ -139,6 +148,21 @@ export class RedisChangeFeed implements ChangeFeed {
 
   subscribe(providerIds: Iterable<string>, listener: ChangeListener): () => void {
     return this.listeners.subscribe(providerIds, listener, (providerId) => this.gate.forget(providerId));
+  }
+
+  watchAll(watcher: AllChangesWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => void this.watchers.delete(watcher);
+  }
+
+  /** The later of the two paths: the leader's tail through Redis (while subscribed), this process's own tail. */
+  deliveredThrough(): number {
+    return Math.max(this.subscribed ? this.redisThrough : 0, this.fallback?.deliveredThrough() ?? 0);
+  }
+
+  wake(): void {
+    this.publisher?.wake();
+    this.fallback?.wake();
   }
 
   async stop(): Promise<void> {
@@ -174,13 +198,30 @@ export class RedisChangeFeed implements ChangeFeed {
     } catch {
       return;
     }
-    const { providerId, version } = (value ?? {}) as Record<string, unknown>;
+    const { providerId, version, heartbeat, leader, epoch, ageMs } = (value ?? {}) as Record<string, unknown>;
+    if (heartbeat === true && typeof leader === 'string') {
+      // Published on the connection that published the changes, after them: Redis keeps their order.
+      const from = `${leader}#${String(epoch)}`;
+      if (from !== this.heardFrom) {
+        this.heardFrom = from;
+        this.resetWatchers();
+      }
+      if (typeof ageMs === 'number') this.redisThrough = Math.max(this.redisThrough, this.lastHeard - ageMs);
+      return;
+    }
     if (typeof providerId === 'string' && typeof version === 'number' && Number.isInteger(version)) {
       this.deliver({ providerId, version });
     }
   }
 
   private deliver(change: AvailabilityChange): void {
+    for (const watcher of this.watchers) {
+      try {
+        watcher.change(change);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
     if (this.listeners.has(change.providerId) && this.gate.pass(change)) this.listeners.dispatch(change);
   }
 
@@ -207,6 +248,7 @@ export class RedisChangeFeed implements ChangeFeed {
         onChange: (change) => this.publish(JSON.stringify(change), true),
         ...(this.options.onError ? { onError: this.options.onError } : {}),
       });
+      publisher.onPolled = () => this.beat();
       await publisher.start();
       this.publisher = publisher;
       this.beat();
@@ -216,7 +258,21 @@ export class RedisChangeFeed implements ChangeFeed {
   /** The leader vouches for the Redis path only while its outbox tail polls. */
   private beat(): void {
     if (!this.publisher || Date.now() < this.silentUntil) return;
-    if (Date.now() - this.publisher.lastPollAt < this.heartbeatTimeoutMs / 2) this.publish('{"heartbeat":true}', false);
+    const now = Date.now();
+    if (now - this.publisher.lastPollAt >= this.heartbeatTimeoutMs / 2) return;
+    const through = this.publisher.deliveredThrough();
+    // ageMs, not a time: the receivers' clocks may differ from ours, a duration does not.
+    this.publish(JSON.stringify({ heartbeat: true, leader: this.token, epoch: this.epoch, ...(through > 0 ? { ageMs: now - through } : {}) }), false);
+  }
+
+  private resetWatchers(): void {
+    for (const watcher of this.watchers) {
+      try {
+        watcher.reset();
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
   }
 
   /**
@@ -226,7 +282,10 @@ export class RedisChangeFeed implements ChangeFeed {
    */
   private publish(message: string, isChange: boolean): void {
     this.redis.client.publish(this.channel, message).catch((error: unknown) => {
-      if (isChange) this.silentUntil = Date.now() + 2 * this.heartbeatTimeoutMs;
+      if (isChange) {
+        this.silentUntil = Date.now() + 2 * this.heartbeatTimeoutMs;
+        this.epoch++; // the next heartbeat tells the others to forget what they learned
+      }
       this.options.onError?.(error);
     });
   }

@@ -42,6 +42,8 @@ export interface AppMetrics {
   calendarWrites: Counter;
   /** Slot cache lookups by level (memory, redis) and result (hit, miss). */
   slotCacheLookups: Counter;
+  /** Where a slot request's availability versions came from: memory (kept by the change feed) or database. */
+  versionLookups: Counter;
   /** Times Redis was skipped or failed and the fallback answered, by component (slot_cache, rate_limit, change_feed). */
   redisFallbacks: Counter;
   /** Mail attempts by outcome: sent, retry (failed, tried again later), failed (gave up), skipped (nothing to send any more). */
@@ -112,6 +114,12 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?
     ['level', 'result'],
   );
   for (const level of ['memory', 'redis']) for (const result of ['hit', 'miss']) slotCacheLookups.labels(level, result);
+  const versionLookups = registry.counter(
+    'slot_version_lookups_total',
+    'Where slot requests found their providers\' availability versions: memory (known in this process, while the change feed keeps up) or database (one small query).',
+    ['source'],
+  );
+  for (const source of ['memory', 'database']) versionLookups.labels(source);
   const redisFallbacks = registry.counter(
     'redis_fallbacks_total',
     'Operations that skipped Redis (down or failing) and used the fallback: slot_cache (database), rate_limit (this process\'s buckets), change_feed (local outbox tail).',
@@ -142,6 +150,7 @@ export function createAppMetrics(source: { poolStats?: () => PoolStats; redisUp?
     webhookDeliveries,
     calendarWrites,
     slotCacheLookups,
+    versionLookups,
     redisFallbacks,
     mails,
     mailQueue,

@@ -1,0 +1,91 @@
+import type { Database } from '../../db/database.js';
+import { AVAILABILITY_TOPIC } from '../../db/users-repo.js';
+import type { ChangeFeed } from '../../platform/change-feed/change-feed.js';
+import { KnownVersions } from '../../platform/change-feed/known-versions.js';
+import type { DatabaseClock } from '../../platform/database-clock.js';
+import { loadProviderVersion, loadProviderVersions } from '../availability/availability-rules.js';
+import type { AppContext } from '../context.js';
+
+/**
+ * How far behind the change feed may be while this process still answers
+ * from the versions it knows: the feed must have completed a poll that
+ * started at most this long ago (EventFeed polls every 250 ms, so a poll
+ * taking up to 750 ms still counts as healthy). Every change committed before
+ * a poll's start is delivered by it, so an answer served from memory is never
+ * staler than this: a change committed at t is reflected by t + FEED_TRUST_MS
+ * at the latest (in practice: by its delivery, a NOTIFY or one poll later).
+ * Past it, slot requests ask the database as they did without the map.
+ */
+export const FEED_TRUST_MS = 1_000;
+
+/**
+ * Active providers' availability versions known in this process (see
+ * KnownVersions), with the database's clock, so that a slot request whose
+ * answer is cached makes no database round trip. Only an id the database
+ * said is an active provider is ever known; unknown ids, and every id while
+ * the feed lags, go to the database (which answers 404 for non-providers).
+ */
+export interface ProviderVersions {
+  known: KnownVersions;
+  dbClock: DatabaseClock;
+  stop(): void;
+}
+
+/**
+ * Keeps the versions in step with the two ways they change: this process's own
+ * transactions (read-your-writes: a provider is read from the database while one
+ * of them is open, and forgotten when it settles, before its caller answers),
+ * and every other process's, through the change feed.
+ */
+export function followProviderVersions(db: Database, feed: ChangeFeed, dbClock: DatabaseClock, trustMs = FEED_TRUST_MS): ProviderVersions {
+  // Entries are read again after 10 s, the outbox tail's lookback: a change it could miss (a transaction
+  // longer than that) would otherwise be served stale until the provider's next change.
+  const known = new KnownVersions(() => Date.now() - feed.deliveredThrough() <= trustMs, { maxAgeMs: 10_000 });
+  const unwatchTransactions = db.watchTransactions({
+    touching: (topic, key) => topic === AVAILABILITY_TOPIC && known.touching(key),
+    settled: (topic, key) => topic === AVAILABILITY_TOPIC && known.settled(key),
+  });
+  const unwatchFeed = feed.watchAll({ change: (change) => known.delivered(change.providerId), reset: () => known.reset() });
+  return {
+    known,
+    dbClock,
+    stop() {
+      unwatchTransactions();
+      unwatchFeed();
+    },
+  };
+}
+
+/** A provider's availability version and the database's clock: from memory when trusted, else one small query (404 for non-providers). */
+export async function providerHead(ctx: AppContext, providerId: string): Promise<{ version: number; dbNow: number }> {
+  const versions = ctx.providerVersions;
+  if (!versions) return loadProviderVersion(ctx.db, providerId);
+  const version = versions.known.known(providerId);
+  const dbNow = versions.dbClock.now();
+  if (version !== undefined && dbNow !== null) {
+    ctx.metrics.versionLookups.labels('memory').inc();
+    return { version, dbNow };
+  }
+  ctx.metrics.versionLookups.labels('database').inc();
+  const token = versions.known.startRead();
+  const head = await loadProviderVersion(ctx.db, providerId);
+  versions.known.learn(providerId, token, head.version);
+  return head;
+}
+
+/** providerHead for several providers: their versions joined with '.' in the order given. */
+export async function providersHead(ctx: AppContext, providerIds: readonly string[]): Promise<{ versions: string; dbNow: number }> {
+  const versions = ctx.providerVersions;
+  if (!versions) return loadProviderVersions(ctx.db, providerIds);
+  const each = providerIds.map((id) => versions.known.known(id));
+  const dbNow = versions.dbClock.now();
+  if (dbNow !== null && each.every((v) => v !== undefined)) {
+    ctx.metrics.versionLookups.labels('memory').inc();
+    return { versions: each.join('.'), dbNow };
+  }
+  ctx.metrics.versionLookups.labels('database').inc();
+  const token = versions.known.startRead();
+  const head = await loadProviderVersions(ctx.db, providerIds);
+  head.versions.split('.').forEach((v, i) => versions.known.learn(providerIds[i]!, token, Number(v)));
+  return head;
+}
