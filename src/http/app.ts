@@ -11,6 +11,7 @@ import type { AppContext } from '../features/context.js';
 import { MemoryRateLimitStore, type RateLimitStore } from '../platform/rate-limit/rate-limit.js';
 import { registerAuth } from './auth.js';
 import { clientErrorHandler } from './client-error.js';
+import { compileOnFirstUse } from './compile-on-first-use.js';
 import { registerIdempotency } from './idempotency.js';
 import { acceptOnlyJson } from './json-body.js';
 import { refuseControlCharacters } from './text-fields.js';
@@ -106,7 +107,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompilers());
+  app.setValidatorCompiler(compileOnFirstUse(validatorCompilers()));
   app.setErrorHandler(errorHandler);
   acceptOnlyJson(app);
   const allowedMethods = trackRoutes(app);
