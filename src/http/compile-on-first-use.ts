@@ -1,15 +1,18 @@
+import type { SerializerFactory } from '@fastify/fast-json-stringify-compiler';
+
 /**
- * A validator compiler whose validators compile on their first request instead of at start.
+ * Validators and serializers that compile on their route's first request instead of at start.
  *
- * Fastify compiles every route's schemas while it gets ready: with ~100 routes, Ajv's code
- * generation took ~0.4 s of CPU and ~5 MB of heap before the first answer (bench table 8's first
- * start), for routes most servers never call in their first minutes, and some never. Compiled
- * lazily, the cost moves to the first request of each route and is paid once.
+ * Fastify compiles every route's schemas while it gets ready: with ~100 routes, each documenting
+ * several error statuses, Ajv's and fast-json-stringify's code generation took ~0.7 s of CPU and
+ * ~10 MB of RSS before the first answer (first start, bench table 8), for routes most servers never
+ * call in their first minutes, and some never. Compiled lazily, each is paid on first use, once.
  *
- * What is lost: a schema that Ajv cannot compile fails on its route's first request, not at start
+ * What is lost: a schema that cannot be compiled fails on its route's first request, not at start
  * (the route tests and the OpenAPI fuzz tests call every route).
  *
  *   app.setValidatorCompiler(compileOnFirstUse(({ schema }) => ajv.compile(schema)));
+ *   Fastify({ schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse(SerializerSelector()) } } });
  */
 type Validator = ((data: unknown) => unknown) & { errors?: unknown };
 /** The validator as Fastify sees it: same call, same `errors`. */
@@ -26,5 +29,16 @@ export function compileOnFirstUse<R, V extends Validator>(compile: (route: R) =>
       return result;
     };
     return validate;
+  };
+}
+
+/** Fastify's serializer factory (its default is fast-json-stringify's SerializerSelector()), each serializer built on first use. */
+export function serializersOnFirstUse(factory: SerializerFactory): SerializerFactory {
+  return (externalSchemas, options) => {
+    const compile = factory(externalSchemas, options);
+    return (route) => {
+      let serialize: ((doc: unknown) => string) | undefined;
+      return (doc) => (serialize ??= compile(route))(doc);
+    };
   };
 }

@@ -1,6 +1,7 @@
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { compileOnFirstUse } from '../../src/http/compile-on-first-use.js';
+import { compileOnFirstUse, serializersOnFirstUse } from '../../src/http/compile-on-first-use.js';
 
 describe('compileOnFirstUse', () => {
   const ajv = new Ajv({ allErrors: true });
@@ -32,5 +33,23 @@ describe('compileOnFirstUse', () => {
     expect(validate.errors).toEqual([expect.objectContaining({ keyword: 'required' })]);
     expect(validate({ n: 3 })).toBe(true);
     expect(validate.errors).toBeNull();
+  });
+});
+
+describe('serializersOnFirstUse', () => {
+  const route = { method: 'GET', url: '/x', httpStatus: '200', schema: { type: 'object', properties: { n: { type: 'integer' } } } };
+
+  it('builds a serializer on its first answer, once, and writes what the eager one writes', () => {
+    const built: unknown[] = [];
+    const eager = SerializerSelector()();
+    const compiler = serializersOnFirstUse(() => (r) => {
+      built.push(r);
+      return eager(r);
+    })();
+    const serialize = compiler(route);
+    expect(built).toEqual([]);
+    expect(serialize({ n: 1, secret: 'dropped' })).toBe(eager(route)({ n: 1, secret: 'dropped' }));
+    expect(serialize({ n: 2 })).toBe('{"n":2}');
+    expect(built).toEqual([route]);
   });
 });
