@@ -10,7 +10,7 @@ cleanup() { [[ -n "${SERVER_PID:-}" ]] && kill "$SERVER_PID" 2>/dev/null; wait "
 trap cleanup EXIT
 
 ADMIN_API_KEY=dev-admin-key-change-me DATA_DIR=memory PORT=$PORT LOG_LEVEL=warn \
-  node --max-semi-space-size=2 scripts/start.mjs >"$WORK/server.log" 2>&1 &  # what `npm start` runs, without npm in front (so that SERVER_PID is the server)
+  node --max-semi-space-size=2 --optimize-for-size scripts/start.mjs >"$WORK/server.log" 2>&1 &  # what `npm start` runs, without npm in front (so that SERVER_PID is the server)
 SERVER_PID=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 1; done
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { cat "$WORK/server.log"; echo "server did not start"; exit 1; }

@@ -11,7 +11,12 @@
 //   node scripts/start.mjs --build    transpile if src/ changed, and stop (the `prepare` script)
 //
 // package.json starts it with --max-semi-space-size=2 (MB per young-generation half, V8's default 16):
-// bench table 8 measured VmHWM through start and load 218-224 vs 229-248 MB. MALLOC_ARENA_MAX=1 took
+// bench table 8 measured VmHWM through start and load 218-224 vs 229-248 MB. And with
+// --optimize-for-size, which makes V8 grow its old generation less eagerly and collect sooner:
+// VmHWM through start, 2,000 slot reads and 200 holds 183-185 vs 195-218 MB (/health: 174-179 vs
+// 181-192), with no difference in CPU time above the noise of a machine at load 5-9. Both are
+// heap-configuration flags, read when V8 starts: set later (v8.setFlagsFromString after listen),
+// --optimize-for-size measured 197-215 MB, so it is on the command line. MALLOC_ARENA_MAX=1 took
 // ~10 MB more off on Linux but is not set there: an env prefix in an npm script fails under Windows'
 // cmd.exe, so it is the README's advice for Linux instead.
 //

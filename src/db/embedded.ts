@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, QueryResult, Queryable } from './database.js';
@@ -28,20 +30,25 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
   const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
   const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
   const useSnapshot = fresh && !options.loadDataDir && options.snapshot !== false;
-  // On disk the snapshot is unpacked before PGlite starts, which then opens it as any data directory.
-  if (useSnapshot && dataDir) await unpackSnapshot(dataDir);
-  const loadDataDir = options.loadDataDir ?? (useSnapshot && !dataDir ? await readSnapshot() : null);
   // V8 compiles PostgreSQL's 9 MB of WebAssembly with its baseline compiler and then, in the
   // background, again with its optimising one: the second copy and its compile memory cost
   // ~100 MB of peak RSS (bench table 8: VmHWM 440 -> 338 MB through first start and load) and
   // CPU during start-up. Baseline code only runs queries slower (1.3-2x on query-heavy loops
   // measured under load), which the slot cache hides on the hot read path. Process-wide and
-  // read when a module is compiled: set before PGlite compiles its module.
+  // read when a module is compiled: set before PostgreSQL's module is compiled.
   setFlagsFromString('--liftoff-only');
+  // Compiled on V8's threads while the snapshot unpacks on this one (creating its ~1,100 files is
+  // kernel time on the main thread), rather than by PGlite.create after it.
+  const postgresModule = compilePostgres();
+  postgresModule.catch(() => {}); // awaited below; a failed unpack must not leave it unhandled
+  // On disk the snapshot is unpacked before PGlite starts, which then opens it as any data directory.
+  if (useSnapshot && dataDir) await unpackSnapshot(dataDir);
+  const loadDataDir = options.loadDataDir ?? (useSnapshot && !dataDir ? await readSnapshot() : null);
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
     extensions: { btree_gist },
+    pgliteWasmModule: await postgresModule,
     // PostgreSQL's default 128 MB of shared buffers is sized for a server with many
     // backends; the embedded database has one. 16 MB saves ~130 MB of resident memory.
     postgresqlconf: ['shared_buffers = 16MB'],
@@ -80,4 +87,13 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
     poolStats: () => ({ total: 1, idle: inFlight === 0 ? 1 : 0, waiting: Math.max(0, inFlight - 1) }),
     dumpDataDir: async () => (await pg.dumpDataDir('gzip')) as Blob,
   };
+}
+
+/** PGlite's own pglite.wasm, compiled as PGlite would compile it, once per process as PGlite keeps it. */
+let postgresWasm: Promise<WebAssembly.Module> | undefined;
+function compilePostgres(): Promise<WebAssembly.Module> {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite'); // …/dist/index.cjs
+  postgresWasm ??= readFile(join(dirname(entry), 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes));
+  postgresWasm.catch(() => (postgresWasm = undefined)); // a failed read or compile is tried again by the next open
+  return postgresWasm;
 }

@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -11,6 +12,7 @@ import type { AppContext } from '../features/context.js';
 import { MemoryRateLimitStore, type RateLimitStore } from '../platform/rate-limit/rate-limit.js';
 import { registerAuth } from './auth.js';
 import { clientErrorHandler } from './client-error.js';
+import { compileOnFirstUse, serializersOnFirstUse } from './compile-on-first-use.js';
 import { registerIdempotency } from './idempotency.js';
 import { acceptOnlyJson } from './json-body.js';
 import { refuseControlCharacters } from './text-fields.js';
@@ -86,6 +88,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger: loggerOptions(options.logger ?? false),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify's own serializers (fast-json-stringify), built on each route's first answer rather than at start.
+    schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse(SerializerSelector()) } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // X-Request-Id is read by requestIdOf, which keeps only sane values (Fastify would take any).
     requestIdHeader: false,
@@ -106,7 +110,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompilers());
+  app.setValidatorCompiler(compileOnFirstUse(validatorCompilers()));
   app.setErrorHandler(errorHandler);
   acceptOnlyJson(app);
   const allowedMethods = trackRoutes(app);

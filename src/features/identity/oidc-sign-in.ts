@@ -47,7 +47,7 @@ function unreachable(issuer: OidcIssuerConfig, error: IssuerError): AppError {
 /** Step 1: the issuer's authorization URL and the state to bind to the browser. */
 export async function startOidcSignIn(ctx: AppContext, name: string): Promise<{ url: string; state: string }> {
   const issuer = requireIssuer(ctx, name);
-  const flow = { provider: name, ...newFlowSecrets() };
+  const flow = { provider: name, ...(await newFlowSecrets()) };
   let url: URL;
   try {
     url = await authorizationUrl(issuer, { redirectUri: redirectUriOf(ctx, name), ...flow });

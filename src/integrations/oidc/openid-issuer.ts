@@ -1,5 +1,10 @@
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { OidcIssuerConfig } from '../../config-oidc.js';
+
+// openid-client (with oauth4webapi and jose) is loaded on the first sign-in, not at start: most
+// servers configure no issuer, and every module loaded at start adds to npm start's time and memory.
+let loading: Promise<typeof Oidc> | undefined;
+const openidClient = (): Promise<typeof Oidc> => (loading ??= import('openid-client'));
 
 /**
  * One OpenID Connect issuer through openid-client (panva's certified relying
@@ -31,30 +36,31 @@ export class IssuerError extends Error {
 const TIMEOUT_SECONDS = 10;
 
 // One discovery per issuer and process, kept while it works; a failed one is tried again on the next request.
-const configurations = new WeakMap<OidcIssuerConfig, Promise<oidc.Configuration>>();
+const configurations = new WeakMap<OidcIssuerConfig, Promise<Oidc.Configuration>>();
 
-function clientAuth(issuer: OidcIssuerConfig): oidc.ClientAuth {
+function clientAuth(oidc: typeof Oidc, issuer: OidcIssuerConfig): Oidc.ClientAuth {
   // client_secret_basic: the method every issuer must support (RFC 6749 2.3.1); a public client sends none.
   return issuer.clientSecret === null ? oidc.None() : oidc.ClientSecretBasic(issuer.clientSecret);
 }
 
-async function build(issuer: OidcIssuerConfig): Promise<oidc.Configuration> {
+async function build(issuer: OidcIssuerConfig): Promise<Oidc.Configuration> {
+  const oidc = await openidClient();
   const execute = issuer.allowHttp ? [oidc.allowInsecureRequests] : [];
   if (issuer.endpoints === null) {
-    return oidc.discovery(new URL(issuer.issuer), issuer.clientId, undefined, clientAuth(issuer), { execute, timeout: TIMEOUT_SECONDS });
+    return oidc.discovery(new URL(issuer.issuer), issuer.clientId, undefined, clientAuth(oidc, issuer), { execute, timeout: TIMEOUT_SECONDS });
   }
   const config = new oidc.Configuration({
     issuer: issuer.issuer,
     authorization_endpoint: issuer.endpoints.authorization,
     token_endpoint: issuer.endpoints.token,
     jwks_uri: issuer.endpoints.jwks,
-  }, issuer.clientId, undefined, clientAuth(issuer));
+  }, issuer.clientId, undefined, clientAuth(oidc, issuer));
   config.timeout = TIMEOUT_SECONDS;
   for (const step of execute) step(config);
   return config;
 }
 
-async function configurationOf(issuer: OidcIssuerConfig): Promise<oidc.Configuration> {
+async function configurationOf(issuer: OidcIssuerConfig): Promise<Oidc.Configuration> {
   let pending = configurations.get(issuer);
   if (!pending) {
     pending = build(issuer);
@@ -69,7 +75,8 @@ async function configurationOf(issuer: OidcIssuerConfig): Promise<oidc.Configura
 }
 
 /** A fresh state, nonce and PKCE verifier (32 random bytes each, base64url). */
-export function newFlowSecrets(): { state: string; nonce: string; codeVerifier: string } {
+export async function newFlowSecrets(): Promise<{ state: string; nonce: string; codeVerifier: string }> {
+  const oidc = await openidClient();
   return { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
 }
 
@@ -81,7 +88,7 @@ export interface AuthorizationRequest {
 }
 
 export async function authorizationUrl(issuer: OidcIssuerConfig, request: AuthorizationRequest): Promise<URL> {
-  const config = await configurationOf(issuer);
+  const [oidc, config] = await Promise.all([openidClient(), configurationOf(issuer)]);
   return oidc.buildAuthorizationUrl(config, {
     redirect_uri: request.redirectUri,
     response_type: 'code',
@@ -102,7 +109,7 @@ export async function exchangeCode(
   callbackUrl: URL,
   checks: { state: string; nonce: string; codeVerifier: string },
 ): Promise<IssuerSignIn> {
-  const config = await configurationOf(issuer);
+  const [oidc, config] = await Promise.all([openidClient(), configurationOf(issuer)]);
   let claims: Record<string, unknown> & { sub: string };
   try {
     const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
@@ -120,7 +127,7 @@ export async function exchangeCode(
       claims = { ...info, ...idToken, email: info.email, email_verified: info.email_verified };
     }
   } catch (error) {
-    throw error instanceof IssuerError ? error : translate(error);
+    throw error instanceof IssuerError ? error : translate(oidc, error);
   }
   const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : null);
   return {
@@ -139,7 +146,7 @@ const REJECTED_CODES = new Set([
   'OAUTH_INVALID_REQUEST',
 ]);
 
-function translate(error: unknown): IssuerError {
+function translate(oidc: typeof Oidc, error: unknown): IssuerError {
   if (error instanceof oidc.ResponseBodyError) {
     // 400/401 from the token endpoint: the code or client was refused (invalid_grant for a used code).
     return error.status >= 500
