@@ -105,4 +105,24 @@ describe('GET /v1/slots reads its own writes through the same process', () => {
     await holdOk(client.call, p.id, localInstant(monday, '11:00'), 30);
     expect(await starts()).not.toContain(at('11:00'));
   });
+
+  it('event-type slots see an edit of the type kept in memory: its duration, then its deactivation', async () => {
+    const p = await providerWithHours(server);
+    const type = await p.call('POST', '/v1/event-types', { slug: `ryw-edit-${Date.now()}`, title: 'Visit', durations: [30], minimumNotice: 0 });
+    expect(type.statusCode, type.body).toBe(201);
+    const id = type.json().id as string;
+    const typeQuery = `/v1/slots?eventTypeId=${id}&${query}`;
+    const answer = async () => (await client.call('GET', typeQuery)).json() as { duration: number; slots: unknown[] };
+    await known(p.id);
+    // Asked until the type itself is kept (it is kept once its host's version was known when it was read).
+    for (let i = 0; i < 50 && server.ctx.providerVersions!.eventTypes.size === 0; i++) await answer();
+    expect(server.ctx.providerVersions!.eventTypes.size).toBeGreaterThan(0);
+    expect((await answer()).duration).toBe(30);
+    expect((await p.call('PATCH', `/v1/event-types/${id}`, { durations: [60] })).statusCode).toBe(200);
+    expect((await answer()).duration).toBe(60);
+    expect((await p.call('PATCH', `/v1/event-types/${id}`, { active: false })).statusCode).toBe(200);
+    expect((await answer()).slots).toEqual([]);
+    expect((await p.call('DELETE', `/v1/event-types/${id}`)).statusCode).toBe(204);
+    expect((await client.call('GET', typeQuery)).statusCode).toBe(404);
+  });
 });

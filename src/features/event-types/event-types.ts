@@ -32,7 +32,11 @@ const notFound = (id: string) => new AppError('not_found', `No event type with i
 
 /** A type the caller may read: public ones for anyone; with a key, every type (inactive ones too, to manage them). */
 export async function readableEventType(q: Queryable, caller: Principal | null, id: string): Promise<EventTypeRecord> {
-  const type = await findEventType(q, id);
+  return readableAs(caller, id, await findEventType(q, id));
+}
+
+/** The type found for `id` (null: none) as `caller` may read it: a 401 for a private type without a key, a 404 for none. */
+export function readableAs(caller: Principal | null, id: string, type: EventTypeRecord | null): EventTypeRecord {
   if (!type || (caller === null && !type.public)) {
     if (caller === null && type) throw new AppError('unauthenticated', 'This event type is not public: an API key is required.');
     throw notFound(id);

@@ -1,10 +1,9 @@
 import { formatInstant } from '../../domain/zoned-time.js';
 import { isLocalDate, loadForQueryRange, loadProviderAvailability } from '../availability/availability-rules.js';
 import type { AppContext, Principal } from '../context.js';
-import { readableEventType } from '../event-types/event-types.js';
 import { combineHosts, hostStarts, type HostStarts } from '../event-types/host-slots.js';
 import { bufferMarginMs, clockCuts, durationOf, hostOf } from '../event-types/slot-rules.js';
-import { providersHead } from './provider-versions.js';
+import { providersHead, slotEventType } from './provider-versions.js';
 import { servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
 import { parseRange, requireTimeZone } from './time-range.js';
@@ -34,7 +33,7 @@ export async function renderEventTypeSlots(
   query: EventTypeSlotsQuery,
   render: (view: EventTypeSlotsView) => RenderedSlots,
 ): Promise<RenderedSlots> {
-  const type = await readableEventType(ctx.db, caller, query.eventTypeId);
+  const type = await slotEventType(ctx, caller, query.eventTypeId);
   const duration = durationOf(type, 'duration', query.duration);
   const hostIds = query.providerId !== undefined ? [hostOf(type, 'providerId', query.providerId)] : type.hosts.map((h) => h.providerId);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('timeZone', query.timeZone);

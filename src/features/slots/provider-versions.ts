@@ -2,9 +2,12 @@ import type { Database } from '../../db/database.js';
 import { AVAILABILITY_TOPIC } from '../../db/users-repo.js';
 import type { ChangeFeed } from '../../platform/change-feed/change-feed.js';
 import { KnownVersions } from '../../platform/change-feed/known-versions.js';
+import { KnownEventTypes } from './known-event-types.js';
 import type { DatabaseClock } from '../../platform/database-clock.js';
 import { loadProviderVersion, loadProviderVersions } from '../availability/availability-rules.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, Principal } from '../context.js';
+import { findEventType, type EventTypeRecord } from '../../db/event-types-repo.js';
+import { readableAs, readableEventType } from '../event-types/event-types.js';
 
 /**
  * How far behind the change feed may be while this process still answers
@@ -27,6 +30,8 @@ export const FEED_TRUST_MS = 1_000;
  */
 export interface ProviderVersions {
   known: KnownVersions;
+  /** Event types read by slot requests, current while their hosts' versions are (see KnownEventTypes). */
+  eventTypes: KnownEventTypes;
   dbClock: DatabaseClock;
   stop(): void;
 }
@@ -48,6 +53,7 @@ export function followProviderVersions(db: Database, feed: ChangeFeed, dbClock: 
   const unwatchFeed = feed.watchAll({ change: (change) => known.delivered(change.providerId), reset: () => known.reset() });
   return {
     known,
+    eventTypes: new KnownEventTypes(known),
     dbClock,
     stop() {
       unwatchTransactions();
@@ -88,4 +94,11 @@ export async function providersHead(ctx: AppContext, providerIds: readonly strin
   const head = await loadProviderVersions(ctx.db, providerIds);
   head.versions.split('.').forEach((v, i) => versions.known.learn(providerIds[i]!, token, Number(v)));
   return head;
+}
+
+/** An event type as `caller` may read it, for a slot request: from memory while its hosts' versions are current there. */
+export async function slotEventType(ctx: AppContext, caller: Principal | null, id: string): Promise<EventTypeRecord> {
+  const kept = ctx.providerVersions?.eventTypes;
+  if (!kept) return readableEventType(ctx.db, caller, id);
+  return readableAs(caller, id, await kept.find((x) => findEventType(ctx.db, x), id));
 }

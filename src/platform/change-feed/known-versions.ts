@@ -63,10 +63,18 @@ export class KnownVersions {
 
   /** Keeps a version read from the database, unless the key changed (or everything was reset) since the read started. */
   learn(key: string, token: number, version: number): void {
-    if (this.pending.has(key) || (this.changedAt.get(key) ?? -1) > token || this.resetAt > token) return;
+    if (!this.unchangedSince(key, token)) return;
     if (!this.versions.has(key) && this.versions.size >= this.maxKeys) this.reset();
     // Aged from the read's end, a little after its snapshot: reads take milliseconds, the age is seconds.
     this.versions.set(key, { version, readAt: this.now() });
+  }
+
+  /**
+   * Whether nothing happened to the key (delivery, local change, reset) since startRead() gave `token`:
+   * what was read from the database meanwhile about something the key's changes announce is as fresh as the key's version.
+   */
+  unchangedSince(key: string, token: number): boolean {
+    return !this.pending.has(key) && (this.changedAt.get(key) ?? -1) <= token && this.resetAt <= token;
   }
 
   /** The feed delivered a change of the key. */
