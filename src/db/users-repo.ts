@@ -1,5 +1,5 @@
 import type { Queryable } from './database.js';
-import { recordAvailabilityChanged } from './events-repo.js';
+import { raiseAvailabilityVersion } from './events-repo.js';
 
 /** Staff manage some providers (staff_providers) and are no provider themselves. */
 export type Role = 'admin' | 'provider' | 'client' | 'staff';
@@ -95,14 +95,7 @@ export async function findFirstAdmin(q: Queryable): Promise<UserRecord | null> {
  * provider's availability.changed event (one per transaction) in the same step.
  */
 export async function bumpAvailabilityVersion(q: Queryable, providerId: string): Promise<number> {
-  const { rows } = await q.query<{ v: number }>(
-    'UPDATE users SET availability_version = availability_version + 1 WHERE id = $1 RETURNING availability_version AS v',
-    [providerId],
-  );
-  const version = rows[0]?.v;
-  if (version === undefined) return 0;
-  await recordAvailabilityChanged(q, providerId, version);
-  return version;
+  return (await raiseAvailabilityVersion(q, providerId)) ?? 0;
 }
 
 /** The provider directory: active providers by name, optionally of one kind and matching `q` (case-insensitive). */
