@@ -133,46 +133,46 @@ function toRecord(r: BookingRow): BookingRecord {
 }
 
 /**
- * Marks expired the provider's lapsed holds (and requests for approval whose
- * start has passed) whose blocked ranges overlap `range` (a blocked range), in the
+ * Takes each provider's lock in the order given (sorted by the caller), then
+ * marks expired their lapsed holds (and requests for approval whose start has
+ * passed) whose blocked ranges overlap `range` (a blocked range), in the
  * inserting transaction, so the exclusion constraint (which only sees stored
- * statuses) lets the new hold take their place.
+ * statuses) lets the new hold take their place. One round trip: the function
+ * of migrations/016 reads after the locks, with a snapshot that sees what
+ * their previous holders committed.
  */
-export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
+export async function lockProvidersAndReleaseLapsed(q: Queryable, providerIds: readonly string[], range: Interval): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
-    `UPDATE bookings SET status = 'expired'
-      WHERE id IN (SELECT booking_id FROM booking_blocks -- a block's status is its booking's: index of migration 015
-                    WHERE provider_id = $1 AND status IN ('held', 'pending') AND blocked_end > $2 AND blocked_start < $3)
-        AND ((status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now()))
-      RETURNING ${COLUMNS}`,
-    [providerId, new Date(range.start), new Date(range.end)],
+    `SELECT ${COLUMNS} FROM hold_lock_providers($1::text[], $2, $3)`,
+    [providerIds, new Date(range.start), new Date(range.end)],
   );
   return rows.map(toRecord);
 }
 
-/**
- * A client's live holds (held and unexpired, by the database clock) and the
- * whole seconds until the earliest of them lapses (null when there is none).
- */
-export async function liveHoldsOfClient(q: Queryable, clientId: string): Promise<{ count: number; secondsToFirstExpiry: number | null }> {
-  const { rows } = await q.query<{ n: number; wait: number | null }>(
-    `SELECT count(*)::int AS n, ceil(extract(epoch FROM min(expires_at) - now()))::int AS wait
-       FROM bookings WHERE client_id = $1 AND status = 'held' AND expires_at > now()`,
-    [clientId],
-  );
-  return { count: rows[0]?.n ?? 0, secondsToFirstExpiry: rows[0]?.wait ?? null };
+/** What a client's hold caps count, read under the client's lock; `dbNow` is the transaction's clock. */
+export interface ClientHoldCounts {
+  /** Live holds (held and unexpired, by the database clock) and the whole seconds until the first lapses (null: none). */
+  liveHolds: number;
+  secondsToFirstExpiry: number | null;
+  /** Upcoming bookings (held and unexpired, pending, or confirmed; starting after now): in all, and by provider. */
+  upcoming: number;
+  upcomingByProvider: Record<string, number>;
+  dbNow: number;
 }
 
-/** A client's upcoming bookings (held and unexpired, or confirmed; starting after now): with one provider, and in all. */
-export async function upcomingBookingsOfClient(q: Queryable, clientId: string, providerId: string): Promise<{ withProvider: number; overall: number }> {
-  const { rows } = await q.query<{ with_provider: number; overall: number }>(
-    `SELECT count(*) FILTER (WHERE provider_id = $2)::int AS with_provider, count(*)::int AS overall
-       FROM bookings
-      WHERE client_id = $1 AND start_at > now()
-        AND ${LIVE}`,
-    [clientId, providerId],
-  );
-  return { withProvider: rows[0]?.with_provider ?? 0, overall: rows[0]?.overall ?? 0 };
+/** Takes the client's lock (CLIENT_LOCK) and reads its counts after it, in one round trip (migrations/016). */
+export async function lockClientAndCount(q: Queryable, clientId: string): Promise<ClientHoldCounts> {
+  const { rows } = await q.query<{
+    live_holds: number; first_expiry_seconds: number | null; upcoming: number; upcoming_by_provider: Record<string, number>; db_now: Date;
+  }>('SELECT * FROM hold_lock_client($1)', [clientId]);
+  const r = rows[0]!;
+  return {
+    liveHolds: r.live_holds,
+    secondsToFirstExpiry: r.first_expiry_seconds,
+    upcoming: r.upcoming,
+    upcomingByProvider: r.upcoming_by_provider,
+    dbNow: r.db_now.getTime(),
+  };
 }
 
 export type NewHold = Pick<

@@ -1,8 +1,9 @@
 import {
   insertHold,
-  liveHoldsOfClient,
-  releaseLapsedHolds,
+  lockClientAndCount,
+  lockProvidersAndReleaseLapsed,
   type BookingRecord,
+  type ClientHoldCounts,
   type NewHold,
 } from '../../db/bookings-repo.js';
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
@@ -42,11 +43,11 @@ export async function resolveClient(
 
 /**
  * At most MAX_HOLDS_PER_CLIENT live holds per client, so one client cannot
- * hold every slot of a provider. Called under the client's lock (see
+ * hold every slot of a provider. Counted under the client's lock (see
  * insertHoldUnderLocks), so two holds of one client at once cannot both see room for one.
  */
-async function ensureRoomForAnotherHold(tx: Queryable, ctx: AppContext, caller: Principal, clientId: string): Promise<void> {
-  const { count, secondsToFirstExpiry } = await liveHoldsOfClient(tx, clientId);
+function ensureRoomForAnotherHold(ctx: AppContext, caller: Principal, clientId: string, counts: ClientHoldCounts): void {
+  const { liveHolds: count, secondsToFirstExpiry } = counts;
   if (count < ctx.config.maxHoldsPerClient) return;
   const who = caller.userId === clientId ? 'You already hold' : `Client ${clientId} already holds`;
   throw new AppError(
@@ -58,15 +59,18 @@ async function ensureRoomForAnotherHold(tx: Queryable, ctx: AppContext, caller: 
   );
 }
 
-/** Takes the provider's lock and frees its lapsed holds in the way of `blocked`, recording their expiry. */
-export async function lockProviderAndClear(tx: Queryable, providerId: string, blocked: { start: number; end: number }): Promise<number> {
+/**
+ * Takes the providers' locks in the order given (sorted: two writers of the
+ * same providers cannot deadlock) and frees their lapsed holds in the way of
+ * `blocked`, recording their expiry; returns how many.
+ */
+export async function lockProvidersAndClear(tx: Queryable, sortedProviderIds: readonly string[], blocked: { start: number; end: number }): Promise<number> {
   // Writers of one provider take turns. Without this, two overlapping inserts
   // can each find the other's uncommitted row while checking the exclusion
   // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
   // instead of a 409. The constraint stays the guarantee; this only orders
   // (and makes counting rules such as per-day limits exact: see event-type-hold.ts).
-  await tx.query(`SELECT pg_advisory_xact_lock(${PROVIDER_LOCK}, hashtext($1))`, [providerId]);
-  const lapsed = await releaseLapsedHolds(tx, providerId, blocked);
+  const lapsed = await lockProvidersAndReleaseLapsed(tx, sortedProviderIds, blocked);
   for (const b of lapsed) await recordBookingEvent(tx, 'booking.expired', b);
   return lapsed.length;
 }
@@ -115,10 +119,11 @@ export async function insertHoldUnderLocks(
   try {
     const booking = await ctx.db.transaction(async (tx) => {
       const clientId = hold.clientId;
+      let counts: ClientHoldCounts | null = null;
       if (clientId !== null) {
         // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
-        await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [clientId]);
-        await ensureRoomForAnotherHold(tx, ctx, caller, clientId);
+        counts = await lockClientAndCount(tx, clientId);
+        ensureRoomForAnotherHold(ctx, caller, clientId, counts);
       } else if (options.guestLocks) {
         // A guest (no account): its address's and email's locks and hold caps, in the client lock's place (guest-hold.ts).
         await options.guestLocks(tx);
@@ -127,15 +132,13 @@ export async function insertHoldUnderLocks(
       }
       if (hold.eventTypeId !== null) await clearClientTime(tx, clientTime);
       const assigned = options.assign ? await options.assign(tx) : { providerId: hold.providerId!, hostIds: [hold.providerId!] };
-      if (clientId !== null) {
-        await enforceBookingCaps(tx, ctx, caller, {
+      if (clientId !== null && counts !== null) {
+        enforceBookingCaps(ctx, caller, {
           clientId, providerId: assigned.providerId, start: hold.start,
           ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
-        });
+        }, counts);
       }
-      for (const hostId of [...assigned.hostIds].sort()) {
-        released += await lockProviderAndClear(tx, hostId, { start: hold.blockedStart, end: hold.blockedEnd });
-      }
+      released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), { start: hold.blockedStart, end: hold.blockedEnd });
       if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
       const held = await insertHold(tx, {
         id: newId('bkg'), ...hold, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
