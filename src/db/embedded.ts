@@ -72,7 +72,12 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
     kind: 'embedded',
     query: tracked(root.query) as Queryable['query'],
     exec: tracked(root.exec),
-    transaction: tracked(<T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx)))) as Database['transaction'],
+    transaction: tracked(<T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => {
+      const own = wrap(tx);
+      // Prepared inside transactions too (embedded-statements.ts): a hold runs five statements in one.
+      const query = <R>(sql: string, params: readonly unknown[] = []) => statements.queryInTransaction<R>(sql, params, (s, p) => own.query<R>(s, p));
+      return fn({ ...own, query });
+    })) as Database['transaction'],
     close: () => pg.close(),
     poolStats: () => ({ total: 1, idle: inFlight === 0 ? 1 : 0, waiting: Math.max(0, inFlight - 1) }),
     dumpDataDir: async () => (await pg.dumpDataDir('gzip')) as Blob,
