@@ -59,7 +59,7 @@ export async function explainHotPath(url: string): Promise<Plan[]> {
     // The two functions of migrations/016: EXPLAIN shows their call and its total time, not the plans inside.
     ['hold: lockClientAndCount (hold and booking caps)', (x) => lockClientAndCount(x, clientId(0)), true],
     ['hold: releaseLapsedClientBlocks (event types)', (x) => releaseLapsedClientBlocks(x, `client:${clientId(0)}`, slot), true],
-    ['hold: lockProvidersAndReleaseLapsed', (x) => lockProvidersAndReleaseLapsed(x, [providerId(0)], slot), true],
+    ['hold: lockProvidersAndReleaseLapsed', (x) => lockProvidersAndReleaseLapsed(x, [providerId(0)], slot, 'bk_explain'), true],
     ['hold: insertHold (with triggers and exclusion checks)', (x) => insertHold(x, {
       id: 'bk_explain', providerId: providerId(0), clientId: clientId(0), eventTypeId: null, start: slot.start, end: slot.end,
       blockedStart: slot.start, blockedEnd: slot.end, notes: null, answers: null, ttlSeconds: 600,

@@ -139,12 +139,19 @@ function toRecord(r: BookingRow): BookingRecord {
  * inserting transaction, so the exclusion constraint (which only sees stored
  * statuses) lets the new hold take their place. One round trip: the function
  * of migrations/016 reads after the locks, with a snapshot that sees what
- * their previous holders committed.
+ * their previous holders committed. `refuseTakenFor`: the new booking's
+ * occurrence; a time a live booking of another occurrence takes is then refused
+ * before the locks, with the exclusion constraint's error (null: not checked).
  */
-export async function lockProvidersAndReleaseLapsed(q: Queryable, providerIds: readonly string[], range: Interval): Promise<BookingRecord[]> {
+export async function lockProvidersAndReleaseLapsed(
+  q: Queryable,
+  providerIds: readonly string[],
+  range: Interval,
+  refuseTakenFor: string | null,
+): Promise<BookingRecord[]> {
   const { rows } = await q.query<BookingRow>(
-    `SELECT ${COLUMNS} FROM hold_lock_providers($1::text[], $2, $3)`,
-    [providerIds, new Date(range.start), new Date(range.end)],
+    `SELECT ${COLUMNS} FROM hold_lock_providers($1::text[], $2, $3, $4)`,
+    [providerIds, new Date(range.start), new Date(range.end), refuseTakenFor],
   );
   return rows.map(toRecord);
 }

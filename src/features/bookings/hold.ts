@@ -62,15 +62,21 @@ function ensureRoomForAnotherHold(ctx: AppContext, caller: Principal, clientId: 
 /**
  * Takes the providers' locks in the order given (sorted: two writers of the
  * same providers cannot deadlock) and frees their lapsed holds in the way of
- * `blocked`, recording their expiry; returns how many.
+ * `blocked`, recording their expiry; returns how many. With `occurrence` (a
+ * new booking's), a time already taken is refused before the locks (409 by bookingConflict).
  */
-export async function lockProvidersAndClear(tx: Queryable, sortedProviderIds: readonly string[], blocked: { start: number; end: number }): Promise<number> {
+export async function lockProvidersAndClear(
+  tx: Queryable,
+  sortedProviderIds: readonly string[],
+  blocked: { start: number; end: number },
+  occurrence: string | null = null,
+): Promise<number> {
   // Writers of one provider take turns. Without this, two overlapping inserts
   // can each find the other's uncommitted row while checking the exclusion
   // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
   // instead of a 409. The constraint stays the guarantee; this only orders
   // (and makes counting rules such as per-day limits exact: see event-type-hold.ts).
-  const lapsed = await lockProvidersAndReleaseLapsed(tx, sortedProviderIds, blocked);
+  const lapsed = await lockProvidersAndReleaseLapsed(tx, sortedProviderIds, blocked, occurrence);
   for (const b of lapsed) await recordBookingEvent(tx, 'booking.expired', b);
   return lapsed.length;
 }
@@ -138,10 +144,13 @@ export async function insertHoldUnderLocks(
           ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
         }, counts);
       }
-      released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), { start: hold.blockedStart, end: hold.blockedEnd });
+      const id = hold.id ?? newId('bkg');
+      const blocked = { start: hold.blockedStart, end: hold.blockedEnd };
+      // A seat's occurrence is shared with the other seats of it; any other booking's is its own id (bookings-repo insertHold).
+      released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), blocked, hold.occurrence ?? id);
       if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
       const held = await insertHold(tx, {
-        id: newId('bkg'), ...hold, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
+        ...hold, id, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
       });
       await recordBookingEvent(tx, 'booking.held', held);
       for (const hostId of assigned.hostIds) await bumpAvailabilityVersion(tx, hostId);
