@@ -146,8 +146,11 @@ export async function insertHoldUnderLocks(
       }
       const id = hold.id ?? newId('bkg');
       const blocked = { start: hold.blockedStart, end: hold.blockedEnd };
-      // A seat's occurrence is shared with the other seats of it; any other booking's is its own id (bookings-repo insertHold).
-      released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), blocked, hold.occurrence ?? id);
+      // A taken time is refused before the locks only where no counting rule runs under them: those
+      // (limits, seats) answer first when both apply, as they always have. A seat's occurrence is
+      // shared with the other seats of it; any other booking's is its own id (bookings-repo insertHold).
+      const refuseTakenFor = options.checkUnderLock ? null : hold.occurrence ?? id;
+      released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), blocked, refuseTakenFor);
       if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
       const held = await insertHold(tx, {
         ...hold, id, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
