@@ -1,6 +1,7 @@
 import type { BookingStatus } from '../domain/booking-state.js';
 import type { Interval } from '../domain/intervals.js';
 import type { Queryable } from './database.js';
+import { fanOutOf, newEventId, type EventType } from './events-repo.js';
 
 export interface BookingRecord {
   id: string;
@@ -198,23 +199,53 @@ export type NewHold = Pick<
   guest?: Guest & { addressHash: string };
 };
 
-export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecord> {
-  const { rows } = await q.query<BookingRow>(
-    `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+/**
+ * Inserts a hold. With `event`, its change event (and the webhook deliveries)
+ * in the same statement: the event's data must then be known before the row is
+ * written, which heldRecordOf gives.
+ */
+export async function insertHold(q: Queryable, b: NewHold, event?: { type: EventType; data: unknown }): Promise<BookingRecord> {
+  const insert = `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
                            status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice,
                            guest_name, guest_email, guest_time_zone, guest_address)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11,
-             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19)
-     RETURNING ${COLUMNS}`,
-    [
-      b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
-      new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
-      b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
-      b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
-      b.guest?.name ?? null, b.guest?.email ?? null, b.guest?.timeZone ?? null, b.guest?.addressHash ?? null,
-    ],
-  );
+             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19)`;
+  const params = [
+    b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
+    new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
+    b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
+    b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
+    b.guest?.name ?? null, b.guest?.email ?? null, b.guest?.timeZone ?? null, b.guest?.addressHash ?? null,
+  ];
+  const { rows } = event === undefined
+    ? await q.query<BookingRow>(`${insert} RETURNING ${COLUMNS}`, params)
+    : await q.query<BookingRow>(
+      `WITH b AS (${insert} RETURNING *),
+            e AS (INSERT INTO events (id, type, provider_id, client_id, data) SELECT $20, $21, b.provider_id, b.client_id, $22 FROM b
+                  RETURNING id, type, provider_id, client_id),
+            d AS (${fanOutOf('(SELECT host_ids FROM b)::text[]')})
+       SELECT ${COLUMNS} FROM b`,
+      [...params, newEventId(), event.type, JSON.stringify(event.data)],
+    );
   return toRecord(rows[0]!);
+}
+
+/**
+ * The row insertHold writes, as it reads back, in a transaction whose now() is
+ * `dbNow`: now() is the transaction's start, the same in each of its
+ * statements, so created_at and expires_at are known before the insert.
+ */
+export function heldRecordOf(b: NewHold, dbNow: number): BookingRecord {
+  return {
+    id: b.id, providerId: b.providerId, clientId: b.clientId,
+    guest: b.guest ? { name: b.guest.name, email: b.guest.email, timeZone: b.guest.timeZone } : null,
+    eventTypeId: b.eventTypeId, start: b.start, end: b.end, blockedStart: b.blockedStart, blockedEnd: b.blockedEnd,
+    status: 'held', expiresAt: dbNow + b.ttlSeconds * 1000, notes: b.notes, cancelReason: null, createdAt: dbNow,
+    confirmedAt: null, cancelledAt: null, cancelledBy: null, answers: b.answers, decidedAt: null, declineReason: null,
+    rescheduledAt: null, previousStart: null, previousEnd: null, rescheduleReason: null, sequence: 0,
+    hostIds: b.hostIds ?? [b.providerId], occurrence: b.occurrence ?? b.id,
+    requiresConfirmation: b.requiresConfirmation ?? false, cancellationNotice: b.cancellationNotice ?? 0,
+  };
 }
 
 /**

@@ -14,14 +14,14 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-const eventId = () => `evt_${randomBytes(15).toString('base64url')}`;
+export const newEventId = () => `evt_${randomBytes(15).toString('base64url')}`;
 
 // Which webhooks see an event: the provider's (every host's), the client's,
 // the staff's who manage one of those providers (access/policy.ts: staff act
 // for their providers), and every administrator's. The event is the row that
 // the statement's CTE `e` inserted (id, type, provider_id, client_id), so the
 // event and its deliveries cost one round trip; `hosts` is SQL for its text[] of hosts.
-const fanOutOf = (hosts: string) => `
+export const fanOutOf = (hosts: string) => `
   INSERT INTO webhook_deliveries (id, webhook_id, event_id)
   SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), w.id, e.id
     FROM e JOIN webhooks w ON e.type = ANY (w.events) JOIN users u ON u.id = w.owner_id
@@ -40,7 +40,7 @@ export async function recordEvent(
   q: Queryable,
   e: { type: EventType; providerId: string; clientId: string | null; data: unknown; hostIds?: readonly string[] },
 ): Promise<string> {
-  const id = eventId();
+  const id = newEventId();
   await q.query(
     `WITH e AS (INSERT INTO events (id, type, provider_id, client_id, data) VALUES ($1, $2, $3, $4, $5)
                 RETURNING id, type, provider_id, client_id)
@@ -66,7 +66,7 @@ export async function raiseAvailabilityVersion(q: Queryable, providerId: string)
                 RETURNING id, type, provider_id, client_id),
           d AS (${fanOutOf("'{}'::text[]")})
      SELECT availability_version AS v FROM v`,
-    [providerId, eventId()],
+    [providerId, newEventId()],
   );
   return rows[0]?.v ?? null;
 }

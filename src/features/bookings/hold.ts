@@ -13,7 +13,7 @@ import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { enforceBookingCaps } from './booking-caps.js';
-import { recordBookingEvent } from './events.js';
+import { insertHoldRecordingEvent, recordBookingEvent } from './events.js';
 import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 
 /** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
@@ -152,10 +152,10 @@ export async function insertHoldUnderLocks(
       const refuseTakenFor = options.checkUnderLock ? null : hold.occurrence ?? id;
       released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), blocked, refuseTakenFor);
       if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
-      const held = await insertHold(tx, {
-        ...hold, id, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
-      });
-      await recordBookingEvent(tx, 'booking.held', held);
+      const newHold = { ...hold, id, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds };
+      // A client's counts brought the transaction's clock: the row and its event go in one statement. A guest's hold takes two.
+      const held = counts !== null ? await insertHoldRecordingEvent(tx, newHold, counts.dbNow) : await insertHold(tx, newHold);
+      if (counts === null) await recordBookingEvent(tx, 'booking.held', held);
       for (const hostId of assigned.hostIds) await bumpAvailabilityVersion(tx, hostId);
       return held;
     });
