@@ -2,7 +2,8 @@
 // server uses (so the SQL is theirs, not a copy): a Queryable that prefixes EXPLAIN, keeps the plan
 // and stops the caller. Writes run in a transaction that is rolled back.
 import pg from 'pg';
-import { insertHold, listBookings, lockClientAndCount, lockProvidersAndReleaseLapsed } from '../src/db/bookings-repo.js';
+import { insertHold, listBookings } from '../src/db/bookings-repo.js';
+import { lockClientAndCount, lockProvidersAndReleaseLapsed } from '../src/db/hold-locks-repo.js';
 import { releaseLapsedClientBlocks } from '../src/db/client-blocks-repo.js';
 import type { Queryable, QueryResult } from '../src/db/database.js';
 import { findEventType } from '../src/db/event-types-repo.js';

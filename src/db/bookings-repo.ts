@@ -1,5 +1,4 @@
 import type { BookingStatus } from '../domain/booking-state.js';
-import type { Interval } from '../domain/intervals.js';
 import type { Queryable } from './database.js';
 import { fanOutOf, newEventId, type EventType } from './events-repo.js';
 
@@ -53,7 +52,8 @@ export interface Guest {
 // A hold lapses at expires_at; a request awaiting approval lapses when it would have started.
 const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired'
   WHEN status = 'pending' AND start_at <= now() THEN 'expired' ELSE status END`;
-const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+/** The columns every booking read selects (the status already effective); toRecord maps them. */
+export const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
   ${EFFECTIVE_STATUS} AS status, expires_at, notes, cancel_reason, created_at, confirmed_at, cancelled_at,
   cancelled_by, answers, decided_at, decline_reason, rescheduled_at, previous_start, previous_end, reschedule_reason, sequence,
   host_ids, occurrence, requires_confirmation, cancellation_notice, guest_name, guest_email, guest_time_zone`;
@@ -65,7 +65,7 @@ export function liveCondition(alias?: string): string {
 }
 const LIVE = liveCondition();
 
-interface BookingRow {
+export interface BookingRow {
   id: string;
   provider_id: string;
   client_id: string | null;
@@ -99,7 +99,7 @@ interface BookingRow {
   guest_time_zone: string | null;
 }
 
-function toRecord(r: BookingRow): BookingRecord {
+export function toRecord(r: BookingRow): BookingRecord {
   return {
     id: r.id,
     providerId: r.provider_id,
@@ -130,56 +130,6 @@ function toRecord(r: BookingRow): BookingRecord {
     occurrence: r.occurrence,
     requiresConfirmation: r.requires_confirmation,
     cancellationNotice: Number(r.cancellation_notice),
-  };
-}
-
-/**
- * Takes each provider's lock in the order given (sorted by the caller), then
- * marks expired their lapsed holds (and requests for approval whose start has
- * passed) whose blocked ranges overlap `range` (a blocked range), in the
- * inserting transaction, so the exclusion constraint (which only sees stored
- * statuses) lets the new hold take their place. One round trip: the function
- * of migrations/016 reads after the locks, with a snapshot that sees what
- * their previous holders committed. `refuseTakenFor`: the new booking's
- * occurrence; a time a live booking of another occurrence takes is then refused
- * before the locks, with the exclusion constraint's error (null: not checked).
- */
-export async function lockProvidersAndReleaseLapsed(
-  q: Queryable,
-  providerIds: readonly string[],
-  range: Interval,
-  refuseTakenFor: string | null,
-): Promise<BookingRecord[]> {
-  const { rows } = await q.query<BookingRow>(
-    `SELECT ${COLUMNS} FROM hold_lock_providers($1::text[], $2, $3, $4)`,
-    [providerIds, new Date(range.start), new Date(range.end), refuseTakenFor],
-  );
-  return rows.map(toRecord);
-}
-
-/** What a client's hold caps count, read under the client's lock; `dbNow` is the transaction's clock. */
-export interface ClientHoldCounts {
-  /** Live holds (held and unexpired, by the database clock) and the whole seconds until the first lapses (null: none). */
-  liveHolds: number;
-  secondsToFirstExpiry: number | null;
-  /** Upcoming bookings (held and unexpired, pending, or confirmed; starting after now): in all, and by provider. */
-  upcoming: number;
-  upcomingByProvider: Record<string, number>;
-  dbNow: number;
-}
-
-/** Takes the client's lock (CLIENT_LOCK) and reads its counts after it, in one round trip (migrations/016). */
-export async function lockClientAndCount(q: Queryable, clientId: string): Promise<ClientHoldCounts> {
-  const { rows } = await q.query<{
-    live_holds: number; first_expiry_seconds: number | null; upcoming: number; upcoming_by_provider: Record<string, number>; db_now: Date;
-  }>('SELECT * FROM hold_lock_client($1)', [clientId]);
-  const r = rows[0]!;
-  return {
-    liveHolds: r.live_holds,
-    secondsToFirstExpiry: r.first_expiry_seconds,
-    upcoming: r.upcoming,
-    upcomingByProvider: r.upcoming_by_provider,
-    dbNow: r.db_now.getTime(),
   };
 }
 

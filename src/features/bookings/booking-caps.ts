@@ -1,4 +1,4 @@
-import type { ClientHoldCounts } from '../../db/bookings-repo.js';
+import type { ClientHoldCounts } from '../../db/hold-locks-repo.js';
 import { beyondHorizon } from '../../domain/booking-horizon.js';
 import { AppError } from '../../domain/errors.js';
 import type { AppContext, Principal } from '../context.js';

@@ -1,11 +1,5 @@
-import {
-  insertHold,
-  lockClientAndCount,
-  lockProvidersAndReleaseLapsed,
-  type BookingRecord,
-  type ClientHoldCounts,
-  type NewHold,
-} from '../../db/bookings-repo.js';
+import { insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
+import { lockClientAndCount, lockProvidersAndReleaseLapsed, type ClientHoldCounts } from '../../db/hold-locks-repo.js';
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
