@@ -1,6 +1,6 @@
 import type { BookingStatus } from '../domain/booking-state.js';
-import type { Interval } from '../domain/intervals.js';
 import type { Queryable } from './database.js';
+import { fanOutOf, newEventId, type EventType } from './events-repo.js';
 
 export interface BookingRecord {
   id: string;
@@ -52,7 +52,8 @@ export interface Guest {
 // A hold lapses at expires_at; a request awaiting approval lapses when it would have started.
 const EFFECTIVE_STATUS = `CASE WHEN status = 'held' AND expires_at <= now() THEN 'expired'
   WHEN status = 'pending' AND start_at <= now() THEN 'expired' ELSE status END`;
-const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+/** The columns every booking read selects (the status already effective); toRecord maps them. */
+export const COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
   ${EFFECTIVE_STATUS} AS status, expires_at, notes, cancel_reason, created_at, confirmed_at, cancelled_at,
   cancelled_by, answers, decided_at, decline_reason, rescheduled_at, previous_start, previous_end, reschedule_reason, sequence,
   host_ids, occurrence, requires_confirmation, cancellation_notice, guest_name, guest_email, guest_time_zone`;
@@ -64,7 +65,7 @@ export function liveCondition(alias?: string): string {
 }
 const LIVE = liveCondition();
 
-interface BookingRow {
+export interface BookingRow {
   id: string;
   provider_id: string;
   client_id: string | null;
@@ -98,7 +99,7 @@ interface BookingRow {
   guest_time_zone: string | null;
 }
 
-function toRecord(r: BookingRow): BookingRecord {
+export function toRecord(r: BookingRow): BookingRecord {
   return {
     id: r.id,
     providerId: r.provider_id,
@@ -132,49 +133,6 @@ function toRecord(r: BookingRow): BookingRecord {
   };
 }
 
-/**
- * Marks expired the provider's lapsed holds (and requests for approval whose
- * start has passed) whose blocked ranges overlap `range` (a blocked range), in the
- * inserting transaction, so the exclusion constraint (which only sees stored
- * statuses) lets the new hold take their place.
- */
-export async function releaseLapsedHolds(q: Queryable, providerId: string, range: Interval): Promise<BookingRecord[]> {
-  const { rows } = await q.query<BookingRow>(
-    `UPDATE bookings SET status = 'expired'
-      WHERE id IN (SELECT booking_id FROM booking_blocks -- a block's status is its booking's: index of migration 015
-                    WHERE provider_id = $1 AND status IN ('held', 'pending') AND blocked_end > $2 AND blocked_start < $3)
-        AND ((status = 'held' AND expires_at <= now()) OR (status = 'pending' AND start_at <= now()))
-      RETURNING ${COLUMNS}`,
-    [providerId, new Date(range.start), new Date(range.end)],
-  );
-  return rows.map(toRecord);
-}
-
-/**
- * A client's live holds (held and unexpired, by the database clock) and the
- * whole seconds until the earliest of them lapses (null when there is none).
- */
-export async function liveHoldsOfClient(q: Queryable, clientId: string): Promise<{ count: number; secondsToFirstExpiry: number | null }> {
-  const { rows } = await q.query<{ n: number; wait: number | null }>(
-    `SELECT count(*)::int AS n, ceil(extract(epoch FROM min(expires_at) - now()))::int AS wait
-       FROM bookings WHERE client_id = $1 AND status = 'held' AND expires_at > now()`,
-    [clientId],
-  );
-  return { count: rows[0]?.n ?? 0, secondsToFirstExpiry: rows[0]?.wait ?? null };
-}
-
-/** A client's upcoming bookings (held and unexpired, or confirmed; starting after now): with one provider, and in all. */
-export async function upcomingBookingsOfClient(q: Queryable, clientId: string, providerId: string): Promise<{ withProvider: number; overall: number }> {
-  const { rows } = await q.query<{ with_provider: number; overall: number }>(
-    `SELECT count(*) FILTER (WHERE provider_id = $2)::int AS with_provider, count(*)::int AS overall
-       FROM bookings
-      WHERE client_id = $1 AND start_at > now()
-        AND ${LIVE}`,
-    [clientId, providerId],
-  );
-  return { withProvider: rows[0]?.with_provider ?? 0, overall: rows[0]?.overall ?? 0 };
-}
-
 export type NewHold = Pick<
   BookingRecord,
   'id' | 'providerId' | 'clientId' | 'eventTypeId' | 'start' | 'end' | 'blockedStart' | 'blockedEnd' | 'notes' | 'answers'
@@ -191,23 +149,53 @@ export type NewHold = Pick<
   guest?: Guest & { addressHash: string };
 };
 
-export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecord> {
-  const { rows } = await q.query<BookingRow>(
-    `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+/**
+ * Inserts a hold. With `event`, its change event (and the webhook deliveries)
+ * in the same statement: the event's data must then be known before the row is
+ * written, which heldRecordOf gives.
+ */
+export async function insertHold(q: Queryable, b: NewHold, event?: { type: EventType; data: unknown }): Promise<BookingRecord> {
+  const insert = `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
                            status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice,
                            guest_name, guest_email, guest_time_zone, guest_address)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11,
-             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19)
-     RETURNING ${COLUMNS}`,
-    [
-      b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
-      new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
-      b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
-      b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
-      b.guest?.name ?? null, b.guest?.email ?? null, b.guest?.timeZone ?? null, b.guest?.addressHash ?? null,
-    ],
-  );
+             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19)`;
+  const params = [
+    b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
+    new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
+    b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
+    b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
+    b.guest?.name ?? null, b.guest?.email ?? null, b.guest?.timeZone ?? null, b.guest?.addressHash ?? null,
+  ];
+  const { rows } = event === undefined
+    ? await q.query<BookingRow>(`${insert} RETURNING ${COLUMNS}`, params)
+    : await q.query<BookingRow>(
+      `WITH b AS (${insert} RETURNING *),
+            e AS (INSERT INTO events (id, type, provider_id, client_id, data) SELECT $20, $21, b.provider_id, b.client_id, $22 FROM b
+                  RETURNING id, type, provider_id, client_id),
+            d AS (${fanOutOf('(SELECT host_ids FROM b)::text[]')})
+       SELECT ${COLUMNS} FROM b`,
+      [...params, newEventId(), event.type, JSON.stringify(event.data)],
+    );
   return toRecord(rows[0]!);
+}
+
+/**
+ * The row insertHold writes, as it reads back, in a transaction whose now() is
+ * `dbNow`: now() is the transaction's start, the same in each of its
+ * statements, so created_at and expires_at are known before the insert.
+ */
+export function heldRecordOf(b: NewHold, dbNow: number): BookingRecord {
+  return {
+    id: b.id, providerId: b.providerId, clientId: b.clientId,
+    guest: b.guest ? { name: b.guest.name, email: b.guest.email, timeZone: b.guest.timeZone } : null,
+    eventTypeId: b.eventTypeId, start: b.start, end: b.end, blockedStart: b.blockedStart, blockedEnd: b.blockedEnd,
+    status: 'held', expiresAt: dbNow + b.ttlSeconds * 1000, notes: b.notes, cancelReason: null, createdAt: dbNow,
+    confirmedAt: null, cancelledAt: null, cancelledBy: null, answers: b.answers, decidedAt: null, declineReason: null,
+    rescheduledAt: null, previousStart: null, previousEnd: null, rescheduleReason: null, sequence: 0,
+    hostIds: b.hostIds ?? [b.providerId], occurrence: b.occurrence ?? b.id,
+    requiresConfirmation: b.requiresConfirmation ?? false, cancellationNotice: b.cancellationNotice ?? 0,
+  };
 }
 
 /**

@@ -76,7 +76,12 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
       inFlight--;
     }
   };
-  const watched = watchedTransactions((fn) => pg.transaction((tx) => fn(wrap(tx))));
+  const watched = watchedTransactions((fn) => pg.transaction((tx) => {
+    const own = wrap(tx);
+    // Prepared inside transactions too (embedded-statements.ts): a hold runs five statements in one.
+    const query = <R>(sql: string, params: readonly unknown[] = []) => statements.queryInTransaction<R>(sql, params, (s, p) => own.query<R>(s, p));
+    return fn({ ...own, query } as Queryable);
+  }));
   return {
     kind: 'embedded',
     query: tracked(root.query) as Queryable['query'],

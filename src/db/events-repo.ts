@@ -14,52 +14,61 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-const eventId = () => `evt_${randomBytes(15).toString('base64url')}`;
+export const newEventId = () => `evt_${randomBytes(15).toString('base64url')}`;
 
 // Which webhooks see an event: the provider's (every host's), the client's,
 // the staff's who manage one of those providers (access/policy.ts: staff act
-// for their providers), and every administrator's.
-const FAN_OUT = `
+// for their providers), and every administrator's. The event is the row that
+// the statement's CTE `e` inserted (id, type, provider_id, client_id), so the
+// event and its deliveries cost one round trip; `hosts` is SQL for its text[] of hosts.
+export const fanOutOf = (hosts: string) => `
   INSERT INTO webhook_deliveries (id, webhook_id, event_id)
-  SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), w.id, $1
-    FROM webhooks w JOIN users u ON u.id = w.owner_id
-   WHERE $2::text = ANY (w.events)
-     AND (u.role = 'admin' OR w.owner_id = $3::text OR w.owner_id = $4::text OR w.owner_id = ANY ($5::text[])
-          OR (u.role = 'staff' AND EXISTS (
-                SELECT 1 FROM staff_providers s
-                 WHERE s.staff_id = w.owner_id AND (s.provider_id = $3::text OR s.provider_id = ANY ($5::text[])))))
+  SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), w.id, e.id
+    FROM e JOIN webhooks w ON e.type = ANY (w.events) JOIN users u ON u.id = w.owner_id
+   WHERE u.role = 'admin' OR w.owner_id = e.provider_id OR w.owner_id = e.client_id OR w.owner_id = ANY (${hosts})
+      OR (u.role = 'staff' AND EXISTS (
+            SELECT 1 FROM staff_providers s
+             WHERE s.staff_id = w.owner_id AND (s.provider_id = e.provider_id OR s.provider_id = ANY (${hosts}))))
   ON CONFLICT (event_id, webhook_id) DO NOTHING`;
 
 /**
  * Records an event in the caller's transaction and fans it out to the
- * matching webhooks as pending deliveries, in the same transaction: an event
+ * matching webhooks as pending deliveries, in the same statement: an event
  * and its deliveries commit (or roll back) with the change itself.
  */
 export async function recordEvent(
   q: Queryable,
   e: { type: EventType; providerId: string; clientId: string | null; data: unknown; hostIds?: readonly string[] },
 ): Promise<string> {
-  const id = eventId();
-  await q.query('INSERT INTO events (id, type, provider_id, client_id, data) VALUES ($1, $2, $3, $4, $5)', [
-    id, e.type, e.providerId, e.clientId, JSON.stringify(e.data),
-  ]);
-  await q.query(FAN_OUT, [id, e.type, e.providerId, e.clientId, e.hostIds ?? []]);
+  const id = newEventId();
+  await q.query(
+    `WITH e AS (INSERT INTO events (id, type, provider_id, client_id, data) VALUES ($1, $2, $3, $4, $5)
+                RETURNING id, type, provider_id, client_id)
+     ${fanOutOf('$6::text[]')}`,
+    [id, e.type, e.providerId, e.clientId, JSON.stringify(e.data), e.hostIds ?? []],
+  );
   return id;
 }
 
 /**
- * availability.changed, at most one per transaction and provider: a second
- * bump in the same transaction updates the version of the first event.
+ * The provider's availability version raised by one, and its
+ * availability.changed event, at most one per transaction and provider (a
+ * second bump in the same transaction updates the version of the first
+ * event), fanned out: one statement. The new version, or null for no such user.
  */
-export async function recordAvailabilityChanged(q: Queryable, providerId: string, version: number): Promise<void> {
-  const { rows } = await q.query<{ id: string }>(
-    `INSERT INTO events (id, type, provider_id, data)
-     VALUES ($1, 'availability.changed', $2::text, jsonb_build_object('providerId', $2::text, 'version', $3::int))
-     ON CONFLICT (tx_id, provider_id) WHERE type = 'availability.changed' DO UPDATE SET data = EXCLUDED.data
-     RETURNING id`,
-    [eventId(), providerId, version],
+export async function raiseAvailabilityVersion(q: Queryable, providerId: string): Promise<number | null> {
+  const { rows } = await q.query<{ v: number }>(
+    `WITH v AS (UPDATE users SET availability_version = availability_version + 1 WHERE id = $1
+                RETURNING id, availability_version),
+          e AS (INSERT INTO events (id, type, provider_id, data)
+                SELECT $2, 'availability.changed', v.id, jsonb_build_object('providerId', v.id, 'version', v.availability_version) FROM v
+                ON CONFLICT (tx_id, provider_id) WHERE type = 'availability.changed' DO UPDATE SET data = EXCLUDED.data
+                RETURNING id, type, provider_id, client_id),
+          d AS (${fanOutOf("'{}'::text[]")})
+     SELECT availability_version AS v FROM v`,
+    [providerId, newEventId()],
   );
-  await q.query(FAN_OUT, [rows[0]!.id, 'availability.changed', providerId, null, []]);
+  return rows[0]?.v ?? null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Queryable, Transaction } from './database.js';
-import { recordAvailabilityChanged } from './events-repo.js';
+import { raiseAvailabilityVersion } from './events-repo.js';
 
 /** What bumpAvailabilityVersion touches (Transaction.touches): keys are provider ids. */
 export const AVAILABILITY_TOPIC = 'availability';
@@ -101,14 +101,7 @@ export async function findFirstAdmin(q: Queryable): Promise<UserRecord | null> {
  */
 export async function bumpAvailabilityVersion(q: Transaction, providerId: string): Promise<number> {
   q.touches(AVAILABILITY_TOPIC, providerId);
-  const { rows } = await q.query<{ v: number }>(
-    'UPDATE users SET availability_version = availability_version + 1 WHERE id = $1 RETURNING availability_version AS v',
-    [providerId],
-  );
-  const version = rows[0]?.v;
-  if (version === undefined) return 0;
-  await recordAvailabilityChanged(q, providerId, version);
-  return version;
+  return (await raiseAvailabilityVersion(q, providerId)) ?? 0;
 }
 
 /** The provider directory: active providers by name, optionally of one kind and matching `q` (case-insensitive). */

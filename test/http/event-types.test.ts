@@ -231,6 +231,16 @@ describe('event types', () => {
       expect(starts.some((s) => s.startsWith(MON))).toBe(false);
       expect(starts[0]).toBe('2035-01-09T09:00:00+01:00');
     });
+
+    it('a taken time on a full day: the limit answers (422 limit_reached), as the rules counted under the lock come first', async () => {
+      const host = await createUser(server, 'provider', { timeZone: 'Europe/Berlin' });
+      await host.call('PUT', `/v1/providers/${host.id}/schedule`, { timeZone: 'Europe/Berlin', weekly: WEEKDAYS.map((day) => ({ day, start: '09:00', end: '17:00' })) });
+      const t = await createType(host, { limits: { perDay: 1 } });
+      const first = await createUser(server, 'client');
+      expect((await first.call('POST', '/v1/bookings', { eventTypeId: t.id, start: '2035-01-08T09:00:00+01:00' })).statusCode).toBe(201);
+      const c = await createUser(server, 'client');
+      expect(expectProblem(await c.call('POST', '/v1/bookings', { eventTypeId: t.id, start: '2035-01-08T09:00:00+01:00' }), 422).code).toBe('limit_reached');
+    });
   });
 
   describe('answers', () => {

@@ -1,7 +1,8 @@
 /**
- * Queries outside transactions on the embedded database run as prepared
- * statements (src/db/embedded-statements.ts): same rows, types, counts and
- * errors as PGlite's own query(), and never inside someone else's transaction.
+ * Queries on the embedded database run as prepared statements
+ * (src/db/embedded-statements.ts), outside transactions and inside them: same
+ * rows, types, counts and errors as PGlite's own query(), and never inside
+ * someone else's transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlState, SQLSTATE } from '../../src/db/database.js';
@@ -74,5 +75,50 @@ describe('embedded database: prepared statements outside transactions', () => {
     release();
     await expect(tx).rejects.toThrow('roll back');
     expect((await outside).rows).toEqual([{ n: 0 }]); // it never saw the rolled-back row
+  });
+});
+
+describe('embedded database: prepared statements inside transactions', () => {
+  let db: EmbeddedDatabase;
+
+  beforeAll(async () => {
+    db = await openEmbeddedDatabase({ dataDir: 'memory' });
+    await db.exec('CREATE TABLE u (id text PRIMARY KEY, n int, at timestamptz)');
+  });
+  afterAll(async () => db?.close());
+
+  it('prepares a statement once and runs it again by name, with the same rows and types', async () => {
+    const at = new Date('2027-03-14T07:30:00.123Z');
+    const insert = 'INSERT INTO u (id, n, at) VALUES ($1, $2, $3) RETURNING id, n, at';
+    const rows = await db.transaction(async (tx) => {
+      const out = [];
+      for (const id of ['a', 'b', 'c']) out.push(...(await tx.query(insert, [id, 1, at])).rows);
+      return out;
+    });
+    expect(rows).toEqual(['a', 'b', 'c'].map((id) => ({ id, n: 1, at })));
+    const prepared = await db.transaction(async (tx) => (await tx.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1', [insert])).rows[0]!.n);
+    expect(prepared).toBe(1);
+  });
+
+  it('an error fails the transaction with its SQLSTATE and rolls it back; the next one works', async () => {
+    const insert = 'INSERT INTO u (id, n) VALUES ($1, $2)';
+    const error = await db.transaction(async (tx) => {
+      await tx.query(insert, ['d', 2]);
+      await tx.query(insert, ['a', 2]); // taken
+    }).catch((e: unknown) => e);
+    expect(sqlState(error)).toBe(SQLSTATE.uniqueViolation);
+    expect(sqlState(await db.transaction((tx) => tx.query('SELEC 1')).catch((e: unknown) => e))).toBe('42601');
+    expect((await db.transaction((tx) => tx.query('SELECT id FROM u WHERE n = $1 ORDER BY id', [2]))).rows).toEqual([]);
+    await db.transaction((tx) => tx.query(insert, ['d', 2]));
+    expect((await db.query('SELECT id FROM u WHERE n = $1', [2])).rows).toEqual([{ id: 'd' }]);
+  });
+
+  it('a table changed under a prepared statement fails that transaction only: the next prepares it again', async () => {
+    const select = 'SELECT * FROM u WHERE id = $1';
+    expect((await db.transaction((tx) => tx.query(select, ['a']))).rows).toHaveLength(1);
+    await db.exec('ALTER TABLE u ADD COLUMN b int DEFAULT 7');
+    expect(sqlState(await db.transaction((tx) => tx.query(select, ['a'])).catch((e: unknown) => e))).toBe('0A000');
+    expect((await db.transaction((tx) => tx.query(select, ['a']))).rows[0]).toMatchObject({ id: 'a', b: 7 });
   });
 });

@@ -1,13 +1,12 @@
-import { upcomingBookingsOfClient } from '../../db/bookings-repo.js';
-import type { Queryable } from '../../db/database.js';
+import type { ClientHoldCounts } from '../../db/hold-locks-repo.js';
 import { beyondHorizon } from '../../domain/booking-horizon.js';
 import { AppError } from '../../domain/errors.js';
 import type { AppContext, Principal } from '../context.js';
 
 /**
  * The limits that keep one client from booking out a provider, checked in the
- * hold's transaction under the client's lock (see holdBooking), so concurrent
- * holds of one client are counted one at a time:
+ * hold's transaction on counts read under the client's lock (lockClientAndCount,
+ * see insertHoldUnderLocks), so concurrent holds of one client are counted one at a time:
  * - the start lies within the booking horizon (BOOKING_HORIZON_DAYS, or
  *   `horizonDays` from an event type), else 422 not_bookable;
  * - the client has fewer than MAX_BOOKINGS_PER_CLIENT_PER_PROVIDER upcoming
@@ -16,18 +15,19 @@ import type { AppContext, Principal } from '../context.js';
  *   too_many_bookings. The hold cap (MAX_HOLDS_PER_CLIENT) stops holds; this
  *   stops hold -> confirm loops.
  */
-export async function enforceBookingCaps(
-  tx: Queryable,
+export function enforceBookingCaps(
   ctx: AppContext,
   caller: Principal,
   booking: { clientId: string; providerId: string; start: number; horizonDays?: number },
-): Promise<void> {
+  counts: Pick<ClientHoldCounts, 'upcoming' | 'upcomingByProvider'>,
+): void {
   const horizonDays = booking.horizonDays ?? ctx.config.bookingHorizonDays;
   if (beyondHorizon(booking.start, ctx.clock.now(), horizonDays)) {
     ctx.metrics.countBooking('not_bookable');
     throw new AppError('not_bookable', `The start is more than ${horizonDays} days ahead; bookings open ${horizonDays} days in advance.`);
   }
-  const { withProvider, overall } = await upcomingBookingsOfClient(tx, booking.clientId, booking.providerId);
+  const withProvider = counts.upcomingByProvider[booking.providerId] ?? 0;
+  const overall = counts.upcoming;
   const who = caller.userId === booking.clientId ? 'You have' : `Client ${booking.clientId} has`;
   const refuse = (detail: string) => {
     ctx.metrics.countBooking('too_many_bookings');

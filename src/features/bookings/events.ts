@@ -1,4 +1,4 @@
-import type { BookingRecord } from '../../db/bookings-repo.js';
+import { heldRecordOf, insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
 import type { Queryable } from '../../db/database.js';
 import { recordEvent, type EventType } from '../../db/events-repo.js';
 import type { BookingNotifier } from '../notifications/outbox.js';
@@ -21,4 +21,13 @@ export async function recordBookingEvent(
     type, providerId: booking.providerId, clientId: booking.clientId, hostIds: booking.hostIds, data: toBookingView(booking),
   });
   await notify?.(tx, { eventId, type, booking });
+}
+
+/**
+ * A new hold and its booking.held event in one statement (recordBookingEvent
+ * needs a second): the event shows the row as it will read back, built before
+ * the insert from the transaction's now() (`dbNow`, read earlier in it).
+ */
+export async function insertHoldRecordingEvent(tx: Queryable, hold: NewHold, dbNow: number): Promise<BookingRecord> {
+  return insertHold(tx, hold, { type: 'booking.held', data: toBookingView(heldRecordOf(hold, dbNow)) });
 }

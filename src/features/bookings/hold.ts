@@ -1,10 +1,5 @@
-import {
-  insertHold,
-  liveHoldsOfClient,
-  releaseLapsedHolds,
-  type BookingRecord,
-  type NewHold,
-} from '../../db/bookings-repo.js';
+import { insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
+import { lockClientAndCount, lockProvidersAndReleaseLapsed, type ClientHoldCounts } from '../../db/hold-locks-repo.js';
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
@@ -12,7 +7,7 @@ import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { newId } from '../../platform/crypto/secrets.js';
 import { enforceBookingCaps } from './booking-caps.js';
-import { recordBookingEvent } from './events.js';
+import { insertHoldRecordingEvent, recordBookingEvent } from './events.js';
 import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 
 /** Lock namespaces (pg_advisory_xact_lock(namespace, hashtext(id))): always taken in this order. */
@@ -42,11 +37,11 @@ export async function resolveClient(
 
 /**
  * At most MAX_HOLDS_PER_CLIENT live holds per client, so one client cannot
- * hold every slot of a provider. Called under the client's lock (see
+ * hold every slot of a provider. Counted under the client's lock (see
  * insertHoldUnderLocks), so two holds of one client at once cannot both see room for one.
  */
-async function ensureRoomForAnotherHold(tx: Queryable, ctx: AppContext, caller: Principal, clientId: string): Promise<void> {
-  const { count, secondsToFirstExpiry } = await liveHoldsOfClient(tx, clientId);
+function ensureRoomForAnotherHold(ctx: AppContext, caller: Principal, clientId: string, counts: ClientHoldCounts): void {
+  const { liveHolds: count, secondsToFirstExpiry } = counts;
   if (count < ctx.config.maxHoldsPerClient) return;
   const who = caller.userId === clientId ? 'You already hold' : `Client ${clientId} already holds`;
   throw new AppError(
@@ -58,15 +53,24 @@ async function ensureRoomForAnotherHold(tx: Queryable, ctx: AppContext, caller: 
   );
 }
 
-/** Takes the provider's lock and frees its lapsed holds in the way of `blocked`, recording their expiry. */
-export async function lockProviderAndClear(tx: Queryable, providerId: string, blocked: { start: number; end: number }): Promise<number> {
+/**
+ * Takes the providers' locks in the order given (sorted: two writers of the
+ * same providers cannot deadlock) and frees their lapsed holds in the way of
+ * `blocked`, recording their expiry; returns how many. With `occurrence` (a
+ * new booking's), a time already taken is refused before the locks (409 by bookingConflict).
+ */
+export async function lockProvidersAndClear(
+  tx: Queryable,
+  sortedProviderIds: readonly string[],
+  blocked: { start: number; end: number },
+  occurrence: string | null = null,
+): Promise<number> {
   // Writers of one provider take turns. Without this, two overlapping inserts
   // can each find the other's uncommitted row while checking the exclusion
   // constraint, wait on each other, and one dies with a deadlock (40P01, a 500)
   // instead of a 409. The constraint stays the guarantee; this only orders
   // (and makes counting rules such as per-day limits exact: see event-type-hold.ts).
-  await tx.query(`SELECT pg_advisory_xact_lock(${PROVIDER_LOCK}, hashtext($1))`, [providerId]);
-  const lapsed = await releaseLapsedHolds(tx, providerId, blocked);
+  const lapsed = await lockProvidersAndReleaseLapsed(tx, sortedProviderIds, blocked, occurrence);
   for (const b of lapsed) await recordBookingEvent(tx, 'booking.expired', b);
   return lapsed.length;
 }
@@ -115,10 +119,11 @@ export async function insertHoldUnderLocks(
   try {
     const booking = await ctx.db.transaction(async (tx) => {
       const clientId = hold.clientId;
+      let counts: ClientHoldCounts | null = null;
       if (clientId !== null) {
         // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
-        await tx.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [clientId]);
-        await ensureRoomForAnotherHold(tx, ctx, caller, clientId);
+        counts = await lockClientAndCount(tx, clientId);
+        ensureRoomForAnotherHold(ctx, caller, clientId, counts);
       } else if (options.guestLocks) {
         // A guest (no account): its address's and email's locks and hold caps, in the client lock's place (guest-hold.ts).
         await options.guestLocks(tx);
@@ -127,20 +132,24 @@ export async function insertHoldUnderLocks(
       }
       if (hold.eventTypeId !== null) await clearClientTime(tx, clientTime);
       const assigned = options.assign ? await options.assign(tx) : { providerId: hold.providerId!, hostIds: [hold.providerId!] };
-      if (clientId !== null) {
-        await enforceBookingCaps(tx, ctx, caller, {
+      if (clientId !== null && counts !== null) {
+        enforceBookingCaps(ctx, caller, {
           clientId, providerId: assigned.providerId, start: hold.start,
           ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
-        });
+        }, counts);
       }
-      for (const hostId of [...assigned.hostIds].sort()) {
-        released += await lockProviderAndClear(tx, hostId, { start: hold.blockedStart, end: hold.blockedEnd });
-      }
+      const id = hold.id ?? newId('bkg');
+      const blocked = { start: hold.blockedStart, end: hold.blockedEnd };
+      // A taken time is refused before the locks only where no counting rule runs under them: those
+      // (limits, seats) answer first when both apply, as they always have. A seat's occurrence is
+      // shared with the other seats of it; any other booking's is its own id (bookings-repo insertHold).
+      const refuseTakenFor = options.checkUnderLock ? null : hold.occurrence ?? id;
+      released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), blocked, refuseTakenFor);
       if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
-      const held = await insertHold(tx, {
-        id: newId('bkg'), ...hold, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds,
-      });
-      await recordBookingEvent(tx, 'booking.held', held);
+      const newHold = { ...hold, id, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds };
+      // A client's counts brought the transaction's clock: the row and its event go in one statement. A guest's hold takes two.
+      const held = counts !== null ? await insertHoldRecordingEvent(tx, newHold, counts.dbNow) : await insertHold(tx, newHold);
+      if (counts === null) await recordBookingEvent(tx, 'booking.held', held);
       for (const hostId of assigned.hostIds) await bumpAvailabilityVersion(tx, hostId);
       return held;
     });

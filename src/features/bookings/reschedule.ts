@@ -15,7 +15,7 @@ import { checkV1Slot } from './bookings.js';
 import { ensureWithinLimits } from './event-type-hold.js';
 import { assignRoundRobin, eligibleHosts, ensureSeatFree, seatHolderOf, type EligibleHost } from './assignment.js';
 import { seatOccurrence } from '../event-types/host-slots.js';
-import { bookingConflict, CLIENT_LOCK, lockProviderAndClear, type Assignment } from './hold.js';
+import { bookingConflict, CLIENT_LOCK, lockProvidersAndClear, type Assignment } from './hold.js';
 import { GUEST_EMAIL_LOCK } from './guest-hold.js';
 import { allowed } from './lifecycle.js';
 import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
@@ -54,7 +54,7 @@ export async function rescheduleBooking(
       const assigned = type?.spec.assignment === 'roundRobin'
         ? await keepOrReassign(tx, type, before, slot, blocked)
         : { providerId: before.providerId, hostIds: before.hostIds };
-      for (const hostId of [...new Set([...assigned.hostIds, ...before.hostIds])].sort()) await lockProviderAndClear(tx, hostId, blocked);
+      await lockProvidersAndClear(tx, [...new Set([...assigned.hostIds, ...before.hostIds])].sort(), blocked);
       const b = allowed(caller, id, await findBooking(tx, id, { forUpdate: true }), 'reschedule');
       rescheduleAllowed(b.status);
       if (type) {
