@@ -2,8 +2,8 @@ import pg from 'pg';
 
 /**
  * LISTEN on `channel` over a connection of its own (a pooled one would be
- * handed to others). A lost connection is re-opened after a second; while it
- * is down no wake-ups arrive, which only makes the listener fall back on
+ * handed to others). A lost connection is re-opened, tried every second until
+ * it works; while it is down no wake-ups arrive, which only makes the listener fall back on
  * whatever it does without them (the change feed still polls).
  */
 export async function listenOn(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
@@ -19,12 +19,22 @@ export async function listenOn(url: string, channel: string, onNotify: () => voi
       if (client !== next) return;
       client = null;
       next.end().catch(() => {});
-      if (!stopped) retry = setTimeout(() => void open().catch(() => {}), 1_000).unref();
+      reopenLater();
     });
-    await next.connect();
-    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      next.end().catch(() => {});
+      throw error;
+    }
     if (stopped) return void next.end().catch(() => {});
     client = next;
+  };
+  // Every second until it works again (the server may be down for longer than one try).
+  const reopenLater = (): void => {
+    if (stopped) return;
+    retry = setTimeout(() => void open().catch(reopenLater), 1_000).unref();
   };
   await open();
   return async () => {
