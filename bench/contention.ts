@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { addDaysIso, createUser, createUsers, dateAhead, hold, putSchedule, type Account } from './lib/api.js';
-import { load, type LoadResult } from './http.js';
+import { loadVersusBare, type LoadResult } from './lib/versus-bare.js';
 import { expectStatus, profileArgs, ROOT, RssSampler, startEngine, type Server } from './lib/proc.js';
 import { int, met, type Table } from './lib/report.js';
 import { teamRace } from './teams.js';
@@ -68,7 +68,7 @@ export interface ContentionResult {
   table: Table;
   memoryRows: (string | number)[][];
   raw: unknown;
-  slotsLoad?: { label: string; result: LoadResult };
+  slotsLoad?: { label: string; result: LoadResult; bare: LoadResult };
   /** For the before/after table: winners per second, and every sampled peak and VmHWM of both servers. */
   summary?: { holdsPerSec: number; serverMB: number[] };
   /** Table 7 (bench/teams.ts), run on the same servers after this table's race and read load, when asked for. */
@@ -177,7 +177,7 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
     log('  contention: GET /v1/slots load on PostgreSQL (for table 3)');
     mark('GET /v1/slots load (server 1 only)');
     const reader = slots[0]!.provider;
-    const slotsLoad = await load(`${a.url}/v1/slots?providerId=${reader.id}&from=${monday}&to=${addDaysIso(monday, 6)}`, clients[0]!.key);
+    const slotsLoad = await loadVersusBare(`${a.url}/v1/slots?providerId=${reader.id}&from=${monday}&to=${addDaysIso(monday, 6)}`, clients[0]!.key);
 
     const ok = statuses['201'] ?? 0;
     const conflict = statuses['409'] ?? 0;
@@ -217,7 +217,7 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
       },
       memoryRows,
       raw: { dbName, seconds, statuses, liveCount, overlaps, slotsLoad },
-      slotsLoad: { label: 'GET /v1/slots (7 days, 100 holds), PostgreSQL (server 1 of table 4)', result: slotsLoad },
+      slotsLoad: { label: 'GET /v1/slots (7 days, 100 holds), PostgreSQL (server 1 of table 4)', result: slotsLoad.ours, bare: slotsLoad.bare },
       summary: { holdsPerSec: ok / seconds, serverMB: serverMB.filter(Number.isFinite) },
       // After the samplers stopped above: table 5's and the before/after figures are those of table 4's phases only.
       teams: await teams(),

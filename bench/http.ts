@@ -1,41 +1,18 @@
 // 3. HTTP: GET /v1/slots under autocannon against a bare node:http baseline, then POST /v1/bookings
 //    throughput, on the embedded database in an on-disk DATA_DIR that a previous start initialised.
 // 5. Memory: the server's peak RSS while all of that runs, plus one start with DATA_DIR=memory.
-import autocannon from 'autocannon';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addDaysIso, createUser, createUsers, dateAhead, hold, putSchedule } from './lib/api.js';
-import { ADMIN_KEY, expectStatus, pool, profileArgs, RssSampler, startEngine, startServer, type Server } from './lib/proc.js';
+import { ADMIN_KEY, expectStatus, pool, profileArgs, RssSampler, startEngine } from './lib/proc.js';
+import { CONNECTIONS, LOAD_NOTE, loadVersusBare, type LoadResult } from './lib/versus-bare.js';
 import { int, met, ms, ratio, type Table } from './lib/report.js';
 
-const CONNECTIONS = 64;
-const WARMUP_S = 3;
-const DURATION_S = 10;
 const POST_COUNT = 2000; // 20 providers x 100 slots; 400 clients x 5 holds (the per-client hold limit)
 const POST_PROVIDERS = 20;
-
-/** autocannon: warm-up, then the measured run. */
-export async function load(url: string, key?: string) {
-  const opts = { url, connections: CONNECTIONS, headers: key ? { authorization: `Bearer ${key}` } : {} };
-  await autocannon({ ...opts, duration: WARMUP_S });
-  const r = await autocannon({ ...opts, duration: DURATION_S });
-  return {
-    reqPerSec: r.requests.average,
-    total: r.requests.total,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    p97_5: r.latency.p97_5, // results.json only
-    max: r.latency.max, // results.json only
-    ok: r['2xx'],
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-  };
-}
-
-export type LoadResult = Awaited<ReturnType<typeof load>>;
 
 /** A row of table 3; `bareReqPerSec` for the ratio column. */
 export function slotsRow(label: string, r: LoadResult, bareReqPerSec: number): (string | number)[] {
@@ -100,8 +77,6 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
   }
   const { server, firstStartS, secondStartS } = started;
   const rss = new RssSampler(server.pid);
-  const bodyFile = path.join(os.tmpdir(), `bench-slots-body-${process.pid}.json`);
-  let bare: Server | undefined;
   let stopped = false;
   try {
     const base = server.url;
@@ -121,20 +96,12 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
     const picks = (before.json.slots as { start: string }[]).filter((_, i) => i % 7 === 3).slice(0, 20);
     for (const [i, s] of picks.entries()) await expectStatus(201, `${base}/v1/bookings`, { method: 'POST', key: clients[i % 4]!.key, body: { providerId: provider.id, start: s.start } });
     const sample = await expectStatus(200, slotsUrl, { key: clients[0]!.key });
-    writeFileSync(bodyFile, sample.body);
-    const bodyBytes = Buffer.byteLength(sample.body);
     const slotCount = sample.json.slots.length as number;
 
-    log(`  http: GET /v1/slots, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s`);
+    log(`  http: GET /v1/slots, ${CONNECTIONS} connections, alternating with the bare node:http server`);
     rss.mark('GET /v1/slots load');
-    const ours = await load(slotsUrl, clients[1]!.key);
+    const { ours, bare: baseline, bodyBytes } = await loadVersusBare(slotsUrl, clients[1]!.key);
     rss.mark('idle');
-
-    log('  http: bare node:http baseline');
-    bare = await startServer('bench/bare-server.ts', { args: [bodyFile], readyPath: '/' });
-    const baseline = await load(`${bare.url}/`);
-    await bare.stop();
-    bare = undefined;
 
     log(`  http: POST /v1/bookings, ${POST_COUNT} holds on distinct slots, ${CONNECTIONS} in flight`);
     rss.mark('seeding');
@@ -190,8 +157,8 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
         rows,
         notes: [
           `The embedded server runs as a user runs it after the first start: DATA_DIR is a fresh temp dir under ${os.tmpdir()}; the bench starts the server once on it (initdb + migrations, ready in ${firstStartS.toFixed(1)} s), stops it with SIGTERM, starts it again (ready in ${secondStartS.toFixed(1)} s) and measures that second process. The dir is removed afterwards.`,
-          `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s measured, same client key every request (no If-None-Match, so every answer is a full 200 with the slots of a 7-day range: Mon-Fri 09:00-17:00 Europe/Berlin, 20 holds, one hour off).`,
-          'The bare server is a node:http child answering every request with the exact bytes of one of our slot responses; both servers and autocannon share the 2 cores, so the bare figure is partly limited by autocannon itself.',
+          `${LOAD_NOTE} Same client key every request (no If-None-Match, so every answer is a full 200 with the slots of a 7-day range: Mon-Fri 09:00-17:00 Europe/Berlin, 20 holds, one hour off).`,
+          'The bare server is a node:http child answering every request with the exact bytes of one of our slot responses; both servers and autocannon share the 2 cores, so the bare figure is partly limited by autocannon itself. Each slot row has its own bare run (the PostgreSQL row: against the bytes of its own answer, in table 4\'s run), and its ratio is to that one.',
           `POST: ${POST_PROVIDERS} providers (UTC, 08:00-18:00 daily) x 10 days x 10 hours, ${POST_COUNT / 5} clients with 5 holds each (the per-client hold limit), no two requests for the same provider and time; ${CONNECTIONS} requests in flight.`,
         ],
       },
@@ -210,9 +177,7 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
     };
   } finally {
     rss.stop();
-    await bare?.stop();
     if (!stopped) await server.stop();
-    rmSync(bodyFile, { force: true });
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -18,7 +18,7 @@ import { slotsBeforeAfterBench } from './slots-ab.js';
 import { httpBench, slotsRow } from './http.js';
 import { keptScaleResults, saveScaleResults, scaleBench, SCALE_TITLE } from './scale.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
-import { beforeAfterTable, BASELINE, machine, renderTable, skippedTable, type Table } from './lib/report.js';
+import { beforeAfterTable, BASELINE, int, machine, ms, renderTable, skippedTable, type Table } from './lib/report.js';
 
 const PARTS = ['engine', 'growth', 'http', 'contention', 'team-slots', 'team-race', 'teams', 'booking-page', 'footprint', 'scale'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -127,8 +127,10 @@ if (want('contention')) tables.push(contention instanceof Error ? failed('4. Con
 raw.contention = contention instanceof Error || !want('contention') ? { error: (contention instanceof Error ? contention : notRun).message } : contention.raw;
 
 if (!(http instanceof Error) && !(contention instanceof Error) && contention.slotsLoad) {
-  http.http.rows.splice(1, 0, slotsRow(contention.slotsLoad.label, contention.slotsLoad.result, http.bareReqPerSec));
-  http.http.notes.push('The PostgreSQL row is the same load (autocannon, 64 connections, 3 s + 10 s) run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores; the ratio is to the bare server measured above.');
+  const { label, result, bare } = contention.slotsLoad;
+  http.http.rows.splice(1, 0, slotsRow(label, result, bare.reqPerSec),
+    ['bare node:http, the PostgreSQL row\'s bytes, alternating with it', int(bare.reqPerSec), ms(bare.p50), ms(bare.p99), `${int(bare.ok)} / ${int(bare.non2xx)} / ${int(bare.errors)}`, '1.00x', '']);
+  http.http.notes.push('The PostgreSQL rows are the same load run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores, alternating with a bare server answering that response\'s bytes.');
 }
 
 if (!partial) {
