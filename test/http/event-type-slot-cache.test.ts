@@ -57,7 +57,7 @@ describe('slot cache: cached event-type answers equal fresh ones', () => {
   afterAll(async () => server?.close());
 
   const fresh = async (query: EventTypeSlotsQuery) =>
-    (await renderEventTypeSlots({ ...server.ctx, slotCache: undefined }, null, query, (view) => ({ body: JSON.stringify(view), etag: '' }))).body;
+    (await renderEventTypeSlots({ ...server.ctx, slotCache: undefined }, null, query, (view) => ({ body: JSON.stringify(view), etag: '' }))).body.toString();
 
   async function expectSameAsFresh(call: Awaited<ReturnType<typeof createUser>>['call'], query: EventTypeSlotsQuery) {
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();

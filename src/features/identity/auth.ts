@@ -3,14 +3,24 @@ import { findFirstAdmin, insertUser, staffProviderIds } from '../../db/users-rep
 import type { Database, Queryable } from '../../db/database.js';
 import { AppError } from '../../domain/errors.js';
 import type { AppContext, Principal } from '../context.js';
-import { constantTimeEquals, hashApiKey, newApiKey, newId } from '../../platform/crypto/secrets.js';
+import { timingSafeEqual } from 'node:crypto';
+import { apiKeyDigest, hashApiKey, newApiKey, newId } from '../../platform/crypto/secrets.js';
+
+/** ADMIN_API_KEY's digest, made once rather than on every request (the config does not change). */
+let adminDigest: { key: string; digest: Buffer } | null = null;
+function adminKeyDigest(key: string): Buffer {
+  if (adminDigest?.key !== key) adminDigest = { key, digest: apiKeyDigest(key) };
+  return adminDigest.digest;
+}
 
 export async function authenticate(ctx: AppContext, secret: string | undefined): Promise<Principal> {
   if (!secret) throw new AppError('unauthenticated', 'Send an API key as "Authorization: Bearer <key>" or ?apiKey=.');
-  if (ctx.config.adminApiKey !== null && constantTimeEquals(secret, ctx.config.adminApiKey)) {
+  // One SHA-256 of the key per request: compared in constant time with ADMIN_API_KEY's, then looked up.
+  const digest = apiKeyDigest(secret);
+  if (ctx.config.adminApiKey !== null && timingSafeEqual(digest, adminKeyDigest(ctx.config.adminApiKey))) {
     return { userId: ctx.adminUserId, role: 'admin', keyId: null };
   }
-  const hash = hashApiKey(secret);
+  const hash = digest.toString('hex');
   const ticket = ctx.keyCache?.ticket() ?? 0;
   const cached = ctx.keyCache?.get(hash, Date.now());
   const owner = cached ?? (await findActiveKeyOwner(ctx.db, hash));

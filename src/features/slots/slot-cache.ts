@@ -46,16 +46,20 @@ export interface SlotCacheOptions {
   onRedisBypass?: () => void;
 }
 
-/** An answer rendered from an entry (the response body and its tag), kept beside the entry in this process. */
+/**
+ * An answer rendered from an entry (the response body and its tag), kept beside the entry in this
+ * process. The HTTP layer keeps the body as bytes: sending a string re-encodes it on every request.
+ */
 export interface RenderedSlots {
-  body: string;
+  body: string | Buffer;
   etag: string;
 }
 
 const ENTRY_OVERHEAD_BYTES = 200;
 const sizeOf = (key: string, entry: CachedSlots) => ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.starts.length * 8;
+const bytesOf = (body: string | Buffer) => (typeof body === 'string' ? body.length * 2 : body.length);
 const renderedSize = (variant: string, rendered: RenderedSlots) =>
-  ENTRY_OVERHEAD_BYTES + (variant.length + rendered.body.length + rendered.etag.length) * 2;
+  ENTRY_OVERHEAD_BYTES + (variant.length + rendered.etag.length) * 2 + bytesOf(rendered.body);
 /** Renders kept per entry: an entry is asked for in a few zones, and the notice cut-off moves with the clock. */
 const MAX_RENDERS_PER_ENTRY = 4;
 

@@ -14,7 +14,12 @@ export function newApiKey(): string {
 }
 
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return apiKeyDigest(secret).toString('hex');
+}
+
+/** SHA-256 of a key: hashApiKey's bytes, for a constant-time comparison with another digest. */
+export function apiKeyDigest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
 }
 
 export function newFeedToken(): string {
