@@ -72,6 +72,8 @@ export interface Config {
   /** The token bucket's size: how many requests may come at once after a quiet spell. */
   rateLimitBurst: number;
   metricsEnabled: boolean;
+  /** GET /v1/slots answered before Fastify routes it, when it is the plain case (http/fast-slot-reads.ts). */
+  fastSlotReads: boolean;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of the proxies. */
   trustProxy: boolean | number | string;
   /** Let webhook URLs reach loopback/private addresses (tests, private networks). */
@@ -407,6 +409,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute,
     rateLimitBurst: readInt(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerMinute), 1, 1_000_000),
     metricsEnabled: readBool(env, 'METRICS_ENABLED', true),
+    fastSlotReads: readBool(env, 'FAST_SLOT_READS', true),
     trustProxy: readTrustProxy(env),
     webhookAllowPrivateUrls: readBool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS', false),
     webhookRetryBaseMs: readInt(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),

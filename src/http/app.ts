@@ -4,8 +4,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv, type ErrorObject } from 'ajv';
-import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ChangeFeed } from '../platform/change-feed/change-feed.js';
 import type { AppContext } from '../features/context.js';
@@ -13,7 +11,9 @@ import { MemoryRateLimitStore, type RateLimitStore } from '../platform/rate-limi
 import { registerAuth } from './auth.js';
 import { clientErrorHandler } from './client-error.js';
 import { compileOnFirstUse, serializersOnFirstUse } from './compile-on-first-use.js';
+import { installFastSlotReads, type FastSlotReads } from './fast-slot-reads.js';
 import { registerIdempotency } from './idempotency.js';
+import { validatorCompilers } from './validators.js';
 import { acceptOnlyJson } from './json-body.js';
 import { refuseControlCharacters } from './text-fields.js';
 import { trackRoutes } from './method-not-allowed.js';
@@ -26,6 +26,15 @@ import { registerRoutes } from './routes/index.js';
 import { streamRoutes } from './routes/stream.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** Response headers a browser script on another origin may read (CORS). */
+const EXPOSED_HEADERS = ['ETag', 'Idempotent-Replayed', 'X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'];
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The fast path of GET /v1/slots (http/fast-slot-reads.ts): whether it is on, and how often it answered. */
+    fastSlotReads: FastSlotReads;
+  }
+}
 
 export interface BuildOptions {
   logger?: boolean | FastifyBaseLogger | { level: string };
@@ -33,52 +42,6 @@ export interface BuildOptions {
   rateLimitStore?: RateLimitStore;
   /** Availability changes for GET /v1/stream; without one the route is not served. */
   changeFeed?: ChangeFeed;
-}
-
-/**
- * Bodies are validated strictly (a "5" is not a number, unknown fields are
- * errors); query strings and path parameters are text by nature, so numbers
- * there are coerced from their string form.
- */
-// ajv-formats is CommonJS with a default export; under NodeNext its callable is `.default`.
-const addFormats = ajvFormats as unknown as typeof ajvFormats.default;
-
-// Ajv coerces any text that JavaScript reads as the same number ("0x10", "1e1", " 16"); a query number is decimal digits.
-const DECIMAL = { integer: /^-?\d{1,15}$/, number: /^-?\d{1,15}(\.\d{1,15})?$/ } as const;
-
-type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-
-/** Wraps a coercing validator so the numeric top-level properties of a query or path must be written in decimal. */
-function decimalNumbersOnly(schema: object, validate: Validate): Validate {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
-  const numeric = Object.entries(properties)
-    .filter(([, p]) => p.type === 'integer' || p.type === 'number')
-    .map(([name, p]) => [name, DECIMAL[p.type as 'integer' | 'number']] as const);
-  if (numeric.length === 0) return validate;
-  const wrapped: Validate = (data) => {
-    for (const [name, pattern] of numeric) {
-      const value = (data as Record<string, unknown> | null)?.[name];
-      if (typeof value === 'string' && !pattern.test(value)) {
-        wrapped.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/type`, keyword: 'type', params: {}, message: 'must be a number written in decimal digits' }];
-        return false;
-      }
-    }
-    const valid = validate(data);
-    wrapped.errors = validate.errors;
-    return valid;
-  };
-  return wrapped;
-}
-
-function validatorCompilers() {
-  // verbose: each error carries its schema, so the messages can name allowed values (validation-messages.ts).
-  const strict = new Ajv({ allErrors: true, verbose: true, coerceTypes: false, removeAdditional: false, useDefaults: true, strict: false });
-  // 'array': a parameter given once (status=held) is a one-item list where the schema wants a list.
-  const coercing = new Ajv({ allErrors: true, verbose: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false });
-  addFormats(strict);
-  addFormats(coercing);
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    httpPart === 'body' ? strict.compile(schema) : decimalNumbersOnly(schema, coercing.compile(schema));
 }
 
 /** TRUST_PROXY=n: the address n hops before ours is the client's (Fastify's own number form is untyped). */
@@ -140,7 +103,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   await app.register(cors, {
     origin: true,
-    exposedHeaders: ['ETag', 'Idempotent-Replayed', 'X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    exposedHeaders: EXPOSED_HEADERS,
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-Request-Id'],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
   });
@@ -189,5 +152,6 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   }
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.decorate('fastSlotReads', installFastSlotReads(app, ctx, { limiter, exposedHeaders: EXPOSED_HEADERS.join(', ') }));
   return app;
 }

@@ -77,9 +77,12 @@ export function registerHttpMetrics(app: FastifyInstance, metrics: AppMetrics): 
 
 /** Also called directly for the answers Fastify sends without hooks (a malformed URL). */
 export function recordResponse(metrics: AppMetrics, request: FastifyRequest, reply: FastifyReply): void {
-  const route = request.routeOptions.url ?? 'unmatched';
-  const method = METHODS.has(request.method) ? request.method : 'OTHER';
-  metrics.httpRequests.labels(method, route, STATUS_TEXT[reply.statusCode] ?? 'other').inc();
-  const seconds = reply.elapsedTime / 1000;
+  recordAnswer(metrics, request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+}
+
+/** recordResponse without Fastify's objects (a request answered by fast-slot-reads.ts). */
+export function recordAnswer(metrics: AppMetrics, requestMethod: string, route: string, status: number, seconds: number): void {
+  const method = METHODS.has(requestMethod) ? requestMethod : 'OTHER';
+  metrics.httpRequests.labels(method, route, STATUS_TEXT[status] ?? 'other').inc();
   if (Number.isFinite(seconds)) metrics.httpDuration.labels(method, route).observe(seconds);
 }

@@ -57,7 +57,10 @@ export function rateLimitPolicyOf(config: Pick<Config, 'rateLimitPerMinute' | 'r
   return config.rateLimitPerMinute > 0 ? { limit: config.rateLimitPerMinute, windowSeconds: 60, burst: config.rateLimitBurst } : null;
 }
 
-export type RequestLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type RequestLimiter = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & {
+  /** One token from `key`'s bucket and the two headers to send, for a request answered outside Fastify (fast-slot-reads.ts). */
+  take(key: string): Promise<{ allowed: boolean; headers: [string, string][] }>;
+};
 
 /**
  * Takes one token from the request's bucket (see rateLimitKey) and throws a
@@ -69,12 +72,20 @@ export function requestLimiter(options: { policy: RateLimitPolicy; store: RateLi
   const { policy, store, clock } = options;
   const policyValue = policyHeader(policy);
   const refused = options.metrics.rateLimited.labels('requests');
-  return async (request, reply) => {
+  const take = async (key: string) => {
+    const decision = await store.take(key, clock.now());
+    const headers: [string, string][] = [
+      // Lower case, as Fastify's reply.header() writes every name.
+      ['ratelimit-policy', policyValue],
+      ['ratelimit', `limit=${policy.burst}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`],
+    ];
+    return { decision, headers };
+  };
+  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
     if (isUnlimited(request)) return;
     const key = await rateLimitKey(request);
-    const decision = await store.take(key, clock.now());
-    reply.header('RateLimit-Policy', policyValue);
-    reply.header('RateLimit', `limit=${policy.burst}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`);
+    const { decision, headers } = await take(key);
+    for (const [name, value] of headers) reply.header(name, value);
     if (decision.allowed) return;
     refused.inc();
     const who = key.startsWith('ip:') ? 'this client address' : key.startsWith('user:') ? 'this user (all its API keys together)' : 'this calendar feed';
@@ -86,4 +97,10 @@ export function requestLimiter(options: { policy: RateLimitPolicy; store: RateLi
       decision.retryAfterSeconds,
     );
   };
+  return Object.assign(limit, {
+    take: async (key: string) => {
+      const { decision, headers } = await take(key);
+      return { allowed: decision.allowed, headers };
+    },
+  });
 }

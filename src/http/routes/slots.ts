@@ -1,27 +1,44 @@
-import type { FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppContext } from '../../features/context.js';
+import type { AppContext, Principal } from '../../features/context.js';
+import type { RenderedSlots } from '../../features/slots/slot-cache.js';
 import { renderSlots } from '../../features/slots/slots.js';
 import { renderEventTypeSlots } from '../../features/slots/event-type-slots.js';
-import { invalidField } from '../../domain/errors.js';
-import { principalOf } from '../auth.js';
+import { AppError, invalidField } from '../../domain/errors.js';
 import { Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
 import { etagMatches, strongEtag } from '../etag.js';
 import { errorResponses } from '../schemas/errors.js';
 
-/** Serialised once, so the tag is computed over the exact bytes sent. */
-function renderBody(view: object): { body: string; etag: string } {
-  const body = JSON.stringify(view);
+/**
+ * Serialised once, so the tag is computed over the exact bytes sent; kept as bytes (with the
+ * cache's render), so a repeated answer is written without encoding 8 KB of text again.
+ */
+function renderBody(view: object): { body: Buffer; etag: string } {
+  const body = Buffer.from(JSON.stringify(view));
   return { body, etag: strongEtag(body) };
 }
 
 /** v1 questions need a key and name a provider. */
-function v1Provider(request: FastifyRequest, providerId: string | undefined): string {
-  principalOf(request);
+function v1Provider(principal: Principal | null, providerId: string | undefined): string {
+  if (!principal) throw new AppError('unauthenticated', 'An API key is required.');
   if (providerId === undefined) throw invalidField('query/providerId', 'is required without eventTypeId (one of them names what is listed)');
   return providerId;
 }
+
+/**
+ * The answer of GET /v1/slots for `principal` (null: no key), body and tag: the route's, and the
+ * fast path's (http/fast-slot-reads.ts), which answers the same question before Fastify routes it.
+ */
+export function slotsAnswer(ctx: AppContext, principal: Principal | null, query: Static<typeof SlotsQuery>): Promise<RenderedSlots> {
+  const { eventTypeId, providerId, ...rest } = query;
+  return eventTypeId !== undefined
+    ? renderEventTypeSlots(ctx, principal, { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) }, renderBody)
+    : renderSlots(ctx, { ...rest, providerId: v1Provider(principal, providerId) }, renderBody);
+}
+
+export const SLOTS_CACHE_CONTROL = 'private, no-cache';
+export const SLOTS_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async (app) => {
   app.get('/slots', {
@@ -38,13 +55,11 @@ export const slotRoutes = (ctx: AppContext): FastifyPluginAsyncTypebox => async 
     },
   }, async (request, reply) => {
     // The rendered body may come from the slot cache (kept beside the slots it was made from).
-    const { eventTypeId, providerId, ...rest } = request.query;
-    const { body, etag } = eventTypeId !== undefined
-      ? await renderEventTypeSlots(ctx, request.principal, { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) }, renderBody)
-      : await renderSlots(ctx, { ...rest, providerId: v1Provider(request, providerId) }, renderBody);
-    reply.header('ETag', etag).header('Cache-Control', 'private, no-cache');
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
-    // The body is already JSON text: bypass the schema serializer, which would encode it again.
-    return reply.type('application/json; charset=utf-8').serializer((p: unknown) => p as string).send(body as never);
+    const { body, etag } = await slotsAnswer(ctx, request.principal, request.query);
+    reply.header('ETag', etag).header('Cache-Control', SLOTS_CACHE_CONTROL);
+    // No payload at all: with one (null), Fastify gave the 304 a content type and a Content-Length of 4.
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never);
+    // The body is already JSON bytes: Fastify sends a Buffer as it is, without the schema's serializer.
+    return reply.type(SLOTS_CONTENT_TYPE).send(body as never);
   });
 };
