@@ -15,6 +15,8 @@ export interface Config {
   /** REDIS_KEY_PREFIX: namespaces keys and channels; the processes of one deployment share it, two deployments on one Redis must not. */
   redisKeyPrefix: string;
   dataDir: string; // 'memory' keeps the embedded database in memory
+  /** EMBEDDED_SHARED_BUFFERS_MB: PostgreSQL's shared_buffers in the embedded database (its page cache inside the process). */
+  embeddedSharedBuffersMb: number;
   adminApiKey: string | null;
   openSignup: boolean;
   holdTtlSeconds: number;
@@ -378,6 +380,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: readRedisUrl(env),
     redisKeyPrefix: readRedisKeyPrefix(env),
     dataDir: env.DATA_DIR?.trim() || './.data',
+    embeddedSharedBuffersMb: readInt(env, 'EMBEDDED_SHARED_BUFFERS_MB', 8, 1, 4096), // db/embedded.ts's DEFAULT_SHARED_BUFFERS_MB
     adminApiKey,
     openSignup,
     holdTtlSeconds: readInt(env, 'HOLD_TTL_SECONDS', 1800, 1, 7 * 24 * 3600),

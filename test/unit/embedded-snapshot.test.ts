@@ -91,6 +91,17 @@ describe('the migrated snapshot of the embedded database', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('opens with the shared_buffers asked for (EMBEDDED_SHARED_BUFFERS_MB), 8 MB by default', async () => {
+    for (const [asked, shown] of [[undefined, '8MB'], [24, '24MB']] as const) {
+      const db = await openEmbeddedDatabase({ dataDir: 'memory', ...(asked ? { sharedBuffersMb: asked } : {}) });
+      try {
+        expect((await db.query('SHOW shared_buffers')).rows).toEqual([{ shared_buffers: shown }]);
+      } finally {
+        await db.close();
+      }
+    }
+  }, 60_000);
+
   it('is used when migrations newer than it exist: they are left for migrate() to run', async () => {
     const older = pathToFileURL(`${root}/older/`);
     const manifest = JSON.parse(readFileSync(new URL('manifest.json', snapshotDir), 'utf8'));
