@@ -38,7 +38,7 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
  * starts again and returns that second process.
  */
 async function startInitialisedServer(log: (s: string) => void, dataDir: string) {
-  log(`  http: first start on DATA_DIR=${dataDir} (initdb + migrations), then SIGTERM`);
+  log(`  http: first start on DATA_DIR=${dataDir} (snapshot or initdb, migrations), then SIGTERM`);
   let t0 = performance.now();
   const first = await startEngine({ env: { DATA_DIR: dataDir } });
   const firstStartS = seconds(t0);
@@ -156,7 +156,7 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
         columns: ['request', 'req/s', 'p50 ms', 'p99 ms', '2xx / non-2xx / errors', 'ours / bare', 'target met?'],
         rows,
         notes: [
-          `The embedded server runs as a user runs it after the first start: DATA_DIR is a fresh temp dir under ${os.tmpdir()}; the bench starts the server once on it (initdb + migrations, ready in ${firstStartS.toFixed(1)} s), stops it with SIGTERM, starts it again (ready in ${secondStartS.toFixed(1)} s) and measures that second process. The dir is removed afterwards.`,
+          `The embedded server runs as a user runs it after the first start: DATA_DIR is a fresh temp dir under ${os.tmpdir()}; the bench starts the server once on it (the migrated snapshot, or initdb without one; ready in ${firstStartS.toFixed(1)} s), stops it with SIGTERM, starts it again (ready in ${secondStartS.toFixed(1)} s) and measures that second process. The dir is removed afterwards.`,
           `${LOAD_NOTE} Same client key every request (no If-None-Match, so every answer is a full 200 with the slots of a 7-day range: Mon-Fri 09:00-17:00 Europe/Berlin, 20 holds, one hour off).`,
           'The bare server is a node:http child answering every request with the exact bytes of one of our slot responses; both servers and autocannon share the 2 cores, so the bare figure is partly limited by autocannon itself. Each slot row has its own bare run (the PostgreSQL row: against the bytes of its own answer, in table 4\'s run), and its ratio is to that one.',
           `POST: ${POST_PROVIDERS} providers (UTC, 08:00-18:00 daily) x 10 days x 10 hours, ${POST_COUNT / 5} clients with 5 holds each (the per-client hold limit), no two requests for the same provider and time; ${CONNECTIONS} requests in flight.`,

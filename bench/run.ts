@@ -128,7 +128,7 @@ raw.contention = contention instanceof Error || !want('contention') ? { error: (
 
 if (!(http instanceof Error) && !(contention instanceof Error) && contention.slotsLoad) {
   const { label, result, bare } = contention.slotsLoad;
-  http.http.rows.splice(1, 0, slotsRow(label, result, bare.reqPerSec),
+  http.http.rows.splice(2, 0, slotsRow(label, result, bare.reqPerSec),
     ['bare node:http, the PostgreSQL row\'s bytes, alternating with it', int(bare.reqPerSec), ms(bare.p50), ms(bare.p99), `${int(bare.ok)} / ${int(bare.non2xx)} / ${int(bare.errors)}`, '1.00x', '']);
   http.http.notes.push('The PostgreSQL rows are the same load run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores, alternating with a bare server answering that response\'s bytes.');
 }
