@@ -54,12 +54,6 @@ function combine(runs: Run[]): LoadResult {
   };
 }
 
-/** A plain load (warm-up, then the slices back to back), for servers without a bare twin. */
-export async function load(url: string, key?: string): Promise<LoadResult> {
-  await run(url, key, WARMUP_S);
-  return combine([await run(url, key, SLICES * SLICE_S)]);
-}
-
 /**
  * `url` (with the key) and a bare node:http child answering that URL's exact body: both warmed up,
  * then SLICES x (ours SLICE_S s, bare SLICE_S s). Loopback only; bounded by the slice count.

@@ -59,10 +59,11 @@ async function fittingManifest(dir: URL): Promise<string | null> {
 
 /**
  * The snapshot already unpacked, made at install time beside the tarball and named after the
- * manifest it was unpacked from. A first start renames it into place: creating the data
- * directory's ~560 files took 0.2-1.1 s of kernel time on the benchmark machine (bench table 8),
- * a rename takes well under a millisecond. One start uses it up; later fresh data directories
- * unpack the tarball.
+ * manifest it was unpacked from. A first start renames it into place. Creating a data directory's
+ * files is kernel time on the benchmark machine, ~1 ms a file and varying (the 1,164-file snapshot
+ * unpacked alone in 0.17-1.09 s over fifteen timings; the 562-file one took 1.1-1.4 s inside first
+ * starts), while a rename takes well under a millisecond. One start uses it up; later fresh data
+ * directories unpack the tarball.
  */
 const spareIn = (dir: URL, manifestText: string) => fileURLToPath(new URL(`unpacked-${sha256(manifestText).slice(0, 16)}`, dir));
 

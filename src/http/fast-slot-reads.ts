@@ -13,9 +13,10 @@ import { SlotsQuery } from './schemas/bookings.js';
 /**
  * GET /v1/slots is the hot read: a client polls it, and the answer usually comes
  * from the slot cache as bytes. Through Fastify (routing, request and reply
- * objects, seven hooks) it ran at 0.25-0.29x a bare node:http server sending the
- * same bytes (bench table 3, alternating); answered here, before Fastify routes
- * the request, 0.47-0.51x in a first prototype.
+ * objects, seven hooks) it ran at 0.25-0.28x a bare node:http server sending the
+ * same bytes; answered here, before Fastify routes the request, 0.34-0.37x
+ * (FAST_SLOT_READS off and on, alternated in one run, each against the bare
+ * server in alternating slices: bench/variants-ab.ts).
  *
  * It answers only the plain case and hands everything else to Fastify untouched,
  * which then answers as it always does: another method or path, a body, any query
@@ -62,7 +63,8 @@ export function installFastSlotReads(app: FastifyInstance, ctx: AppContext, opti
   // Fastify's own handler is the server's one listener; anything else and this stays out of the way.
   if (routed.length !== 1 || ctx.config.trustProxy !== false) return { ...handle, enabled: false };
   const route = routed[0]!;
-  const validate = compileQueryValidator(SlotsQuery);
+  // Built on the first request it sees, as Fastify's own validators are (compile-on-first-use.ts): not at start-up.
+  let validate: ReturnType<typeof compileQueryValidator> | undefined;
   // Fastify logs two lines per request at info: so does this path, at the same levels.
   const logsRequests = () => LOGGED_LEVELS.has(app.log.level);
 
@@ -71,7 +73,7 @@ export function installFastSlotReads(app: FastifyInstance, ctx: AppContext, opti
     if (url.includes('#') || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return false;
     const query = fastQuerystring.parse(url.slice(PREFIX.length)) as Record<string, unknown>;
     for (const name in query) if (!PARAMETERS.has(name) || typeof query[name] !== 'string') return false;
-    if (!validate(query)) return false;
+    if (!(validate ??= compileQueryValidator(SlotsQuery))(query)) return false;
     const header = req.headers.authorization;
     let principal: Principal | null = null;
     if (header !== undefined) {
