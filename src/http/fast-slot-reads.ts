@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
 import fastQuerystring from 'fast-querystring';
 import type { AppContext, Principal } from '../features/context.js';
-import { authenticate } from '../features/identity/auth.js';
+import { authenticate, authenticateFromMemory } from '../features/identity/auth.js';
 import { compileQueryValidator } from './validators.js';
 import { etagMatches } from './etag.js';
 import { recordAnswer, requestIdOf } from './observability.js';
 import type { RequestLimiter } from './rate-limit.js';
-import { SLOTS_CACHE_CONTROL, SLOTS_CONTENT_TYPE, slotsAnswer } from './routes/slots.js';
+import { SLOTS_CACHE_CONTROL, SLOTS_CONTENT_TYPE, slotsAnswer, slotsAnswerInMemory } from './routes/slots.js';
+import type { RenderedSlots } from '../features/slots/slot-cache.js';
 import { SlotsQuery } from './schemas/bookings.js';
 
 /**
@@ -27,6 +29,14 @@ import { SlotsQuery } from './schemas/bookings.js';
  * never answered here, and nothing is counted twice: the rate-limit token is taken
  * only once the answer is ready, just before it is sent.
  *
+ * When everything the answer takes is already in this process's memory (the key in the key cache,
+ * the provider's version known, a valid cache entry with a render for these cuts: a client polling
+ * the same question), it is answered synchronously, without a promise, and with one writeHead: per
+ * request, the server's CPU went from 80.5 to 50.2 µs and allocations from 18.3 to 12.4 KB (the bare
+ * server: 24.3 µs, 6.6 KB; medians of 4 rounds of 60,000 reads alternated with the tree before, load
+ * 3.5-4.3; CPU from /proc, allocations from V8's sampling heap profiler). Anything else takes the
+ * promise path below, as before.
+ *
  * What it sends is what the route sends (the same slotsAnswer, ETag and 304,
  * Cache-Control, content type), with the headers of the hooks it skips: CORS
  * (origin reflected, Vary: Origin, the exposed headers of app.ts), RateLimit and
@@ -39,9 +49,13 @@ export interface FastSlotReads {
   enabled: boolean;
   /** Requests answered here (the rest went to Fastify). */
   answered: number;
+  /** Of those, answered from memory without a promise (a known key and a kept render). */
+  answeredFromMemory: number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type SlotsQueryValues = Static<typeof SlotsQuery>;
+type Limited = Awaited<ReturnType<RequestLimiter['take']>>;
 
 const PREFIX = '/v1/slots?';
 const ROUTE = '/v1/slots';
@@ -57,7 +71,7 @@ export interface FastSlotReadsOptions {
 
 /** Puts the fast path in front of Fastify's handler of `app.server` (before listen). */
 export function installFastSlotReads(app: FastifyInstance, ctx: AppContext, options: FastSlotReadsOptions): FastSlotReads {
-  const handle: FastSlotReads = { enabled: ctx.config.fastSlotReads, answered: 0 };
+  const handle: FastSlotReads = { enabled: ctx.config.fastSlotReads, answered: 0, answeredFromMemory: 0 };
   const server = app.server;
   const routed = server.listeners('request') as Handler[];
   // Fastify's own handler is the server's one listener; anything else and this stays out of the way.
@@ -68,46 +82,71 @@ export function installFastSlotReads(app: FastifyInstance, ctx: AppContext, opti
   // Fastify logs two lines per request at info: so does this path, at the same levels.
   const logsRequests = () => LOGGED_LEVELS.has(app.log.level);
 
-  async function answer(req: IncomingMessage, res: ServerResponse, started: number): Promise<boolean> {
+  /** The route's parameters when the request is the plain case this path takes; undefined: Fastify's. */
+  function plainQuery(req: IncomingMessage): SlotsQueryValues | undefined {
     const url = req.url!;
-    if (url.includes('#') || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return false;
+    if (url.includes('#') || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return undefined;
     const query = fastQuerystring.parse(url.slice(PREFIX.length)) as Record<string, unknown>;
-    for (const name in query) if (!PARAMETERS.has(name) || typeof query[name] !== 'string') return false;
-    if (!(validate ??= compileQueryValidator(SlotsQuery))(query)) return false;
+    for (const name in query) if (!PARAMETERS.has(name) || typeof query[name] !== 'string') return undefined;
+    return (validate ??= compileQueryValidator(SlotsQuery))(query) ? (query as SlotsQueryValues) : undefined;
+  }
+
+  /**
+   * true: answered; false: Fastify's to answer. From memory (a known key, a kept render) it is decided
+   * here and now, without a promise; otherwise (or with a rate limit, whose store may be Redis) a promise.
+   */
+  function answer(req: IncomingMessage, res: ServerResponse, started: number): boolean | Promise<boolean> {
+    const query = plainQuery(req);
+    if (!query) return false;
     const header = req.headers.authorization;
-    let principal: Principal | null = null;
-    if (header !== undefined) {
-      const secret = BEARER.exec(header)?.[1];
-      if (secret === undefined) return false;
-      principal = await authenticate(ctx, secret); // a refused key throws: Fastify answers the 401
-    }
-    const { body, etag } = await slotsAnswer(ctx, principal, query as Parameters<typeof slotsAnswer>[2]);
-    const limited = options.limiter
-      ? await options.limiter.take(principal && principal.role !== 'guest' ? `user:${principal.userId}` : `ip:${req.socket.remoteAddress}`)
-      : null;
-    if (limited && !limited.allowed) return false; // Fastify takes it again, refuses, and answers the 429
+    const secret = header === undefined ? null : BEARER.exec(header)?.[1];
+    if (secret === undefined) return false;
+    const principal = secret === null ? null : authenticateFromMemory(ctx, secret);
+    const known = principal === undefined ? undefined : slotsAnswerInMemory(ctx, principal, query);
+    if (known) return finish(req, res, principal!, known, started, true);
+    return answerAfterLookups(req, res, query, secret, started);
+  }
+
+  async function answerAfterLookups(
+    req: IncomingMessage, res: ServerResponse, query: SlotsQueryValues, secret: string | null, started: number,
+  ): Promise<boolean> {
+    const principal = secret === null ? null : await authenticate(ctx, secret); // a refused key throws: Fastify answers the 401
+    return finish(req, res, principal, await slotsAnswer(ctx, principal, query), started, false);
+  }
+
+  /** Sends the answer unless the rate limit refuses it: Fastify then takes the request again, refuses it, and answers the 429. */
+  function finish(
+    req: IncomingMessage, res: ServerResponse, principal: Principal | null, rendered: RenderedSlots, started: number, fromMemory: boolean,
+  ): boolean | Promise<boolean> {
+    if (!options.limiter) return send(req, res, rendered, null, started, fromMemory);
+    const limitKey = principal && principal.role !== 'guest' ? `user:${principal.userId}` : `ip:${req.socket.remoteAddress}`;
+    return options.limiter.take(limitKey).then((limited) => limited.allowed && send(req, res, rendered, limited, started, fromMemory));
+  }
+
+  function send(
+    req: IncomingMessage, res: ServerResponse, rendered: RenderedSlots, limited: Limited | null, started: number, fromMemory: boolean,
+  ): boolean {
     if (!server.listening) return false;
     const requestId = requestIdOf(req);
     const log = logsRequests() ? app.log.child({ reqId: requestId }) : null;
-    log?.info({ req: { method: req.method, url, host: req.headers.host, ip: req.socket.remoteAddress } }, 'incoming request');
-    res.setHeader('vary', 'Origin');
+    log?.info({ req: { method: req.method, url: req.url, host: req.headers.host, ip: req.socket.remoteAddress } }, 'incoming request');
+    // One writeHead with every header: setHeader per header (validated and stored one by one) showed in profiles.
+    const headers: string[] = ['vary', 'Origin'];
     const origin = req.headers.origin;
-    if (origin) res.setHeader('access-control-allow-origin', origin);
-    res.setHeader('access-control-expose-headers', options.exposedHeaders);
-    if (limited) for (const [name, value] of limited.headers) res.setHeader(name, value);
-    res.setHeader('etag', etag);
-    res.setHeader('cache-control', SLOTS_CACHE_CONTROL);
-    const status = etagMatches(req.headers['if-none-match'], etag) ? 304 : 200;
-    res.setHeader('x-request-id', requestId);
-    res.statusCode = status;
+    if (origin) headers.push('access-control-allow-origin', origin);
+    headers.push('access-control-expose-headers', options.exposedHeaders);
+    if (limited) for (const [name, value] of limited.headers) headers.push(name, value);
+    headers.push('etag', rendered.etag, 'cache-control', SLOTS_CACHE_CONTROL, 'x-request-id', requestId);
+    const status = etagMatches(req.headers['if-none-match'], rendered.etag) ? 304 : 200;
     if (status === 304) {
-      res.end();
+      res.writeHead(304, headers).end();
     } else {
-      res.setHeader('content-type', SLOTS_CONTENT_TYPE);
-      res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
-      res.end(body);
+      const { body } = rendered;
+      headers.push('content-type', SLOTS_CONTENT_TYPE, 'content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
+      res.writeHead(200, headers).end(body);
     }
     handle.answered++;
+    if (fromMemory) handle.answeredFromMemory++;
     const seconds = (performance.now() - started) / 1000;
     if (ctx.config.metricsEnabled) recordAnswer(ctx.metrics, 'GET', ROUTE, status, seconds);
     log?.info({ res: { statusCode: status }, responseTime: seconds * 1000 }, 'request completed');
@@ -117,9 +156,17 @@ export function installFastSlotReads(app: FastifyInstance, ctx: AppContext, opti
   server.removeListener('request', route);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!handle.enabled || req.method !== 'GET' || !req.url?.startsWith(PREFIX) || !server.listening) return route(req, res);
-    answer(req, res, performance.now()).then(
-      (answered) => { if (!answered) route(req, res); },
-      () => route(req, res), // every error is Fastify's to answer, as it would have without this path
+    let answered: boolean | Promise<boolean>;
+    try {
+      answered = answer(req, res, performance.now());
+    } catch {
+      answered = false; // every error is Fastify's to answer, as it would have without this path
+    }
+    if (answered === true) return;
+    if (answered === false) return route(req, res);
+    answered.then(
+      (done) => { if (!done) route(req, res); },
+      () => route(req, res),
     );
   });
   return handle;

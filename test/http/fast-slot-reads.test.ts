@@ -100,7 +100,31 @@ describe('GET /v1/slots: the fast path answers as Fastify does', () => {
       expect(answer.status, `${path}: ${answer.body.slice(0, 200)}`).toBe(200);
       expect(taken, path).toBe(true);
       expect(JSON.parse(answer.body).slots.length, path).toBeGreaterThan(0);
+      // Asked again, a v1 question is answered from memory (its key known, its render kept), the same.
+      const fromMemory = server.app.fastSlotReads.answeredFromMemory;
+      const again = await get(port, path, headers);
+      expect(comparable(again), path).toEqual(comparable(answer));
+      expect(server.app.fastSlotReads.answeredFromMemory - fromMemory, path).toBe(path.includes('eventTypeId=') ? 0 : 1);
     }
+  });
+
+  it('answers from memory only while nothing changed: a new hold is in the very next answer', async () => {
+    const path = v1(`from=${monday}&to=${monday}`);
+    const read = async () => {
+      const before = server.app.fastSlotReads.answeredFromMemory;
+      const res = await get(port, path, bearer(client.apiKey));
+      return { starts: JSON.parse(res.body).slots.map((s: { start: string }) => s.start) as string[], fromMemory: server.app.fastSlotReads.answeredFromMemory - before };
+    };
+    await read();
+    const kept = await read();
+    expect(kept.fromMemory).toBe(1);
+    const taken = kept.starts[7]!;
+    expect((await client.call('POST', '/v1/bookings', { providerId: provider.id, start: taken })).statusCode).toBe(201);
+    const after = await read();
+    expect(after.fromMemory).toBe(0);
+    expect(after.starts).not.toContain(taken);
+    expect(after.starts.length).toBe(kept.starts.length - 1);
+    expect((await read()).fromMemory).toBe(1);
   });
 
   it('answers If-None-Match with 304 (strong, weak and listed tags) and a stale tag with 200', async () => {

@@ -13,13 +13,30 @@ function adminKeyDigest(key: string): Buffer {
   return adminDigest.digest;
 }
 
+/**
+ * The principal of `secret` when this process already knows it (ADMIN_API_KEY, or a key in the key
+ * cache whose owner is not staff), without a promise or the database; undefined: ask authenticate().
+ * The slot-read fast path answers from memory with it (http/fast-slot-reads.ts).
+ */
+export function authenticateFromMemory(ctx: AppContext, secret: string): Principal | undefined {
+  return principalInMemory(ctx, apiKeyDigest(secret));
+}
+
+function principalInMemory(ctx: AppContext, digest: Buffer): Principal | undefined {
+  if (ctx.config.adminApiKey !== null && timingSafeEqual(digest, adminKeyDigest(ctx.config.adminApiKey))) {
+    return { userId: ctx.adminUserId, role: 'admin', keyId: null };
+  }
+  const owner = ctx.keyCache?.get(digest.toString('hex'), Date.now());
+  // Staff act for their providers (access/policy.ts): read on every request (not cached with the key), so a change applies at the next one.
+  return owner && owner.role !== 'staff' ? { userId: owner.userId, role: owner.role, keyId: owner.keyId } : undefined;
+}
+
 export async function authenticate(ctx: AppContext, secret: string | undefined): Promise<Principal> {
   if (!secret) throw new AppError('unauthenticated', 'Send an API key as "Authorization: Bearer <key>" or ?apiKey=.');
   // One SHA-256 of the key per request: compared in constant time with ADMIN_API_KEY's, then looked up.
   const digest = apiKeyDigest(secret);
-  if (ctx.config.adminApiKey !== null && timingSafeEqual(digest, adminKeyDigest(ctx.config.adminApiKey))) {
-    return { userId: ctx.adminUserId, role: 'admin', keyId: null };
-  }
+  const known = principalInMemory(ctx, digest);
+  if (known) return known;
   const hash = digest.toString('hex');
   const ticket = ctx.keyCache?.ticket() ?? 0;
   const cached = ctx.keyCache?.get(hash, Date.now());
@@ -27,8 +44,7 @@ export async function authenticate(ctx: AppContext, secret: string | undefined):
   if (!owner) throw new AppError('unauthenticated', 'The API key is unknown, expired or revoked.');
   if (!cached) ctx.keyCache?.set(ticket, hash, owner, Date.now(), owner.expiresAt);
   const principal: Principal = { userId: owner.userId, role: owner.role, keyId: owner.keyId };
-  // Staff act for their providers (access/policy.ts): read on every request (not cached with the key), so a change applies at the next one.
-  if (owner.role === 'staff') return { ...principal, providerIds: await staffProviderIds(ctx.db, owner.userId) };
+  if (owner.role === 'staff') return { ...principal, providerIds: await staffProviderIds(ctx.db, owner.userId) }; // read each time: see principalInMemory
   return principal;
 }
 

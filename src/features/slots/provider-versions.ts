@@ -62,15 +62,23 @@ export function followProviderVersions(db: Database, feed: ChangeFeed, dbClock: 
   };
 }
 
+/** A provider's availability version and the database's clock when this process knows them (see providerHead); not counted. */
+export function providerHeadInMemory(ctx: AppContext, providerId: string): { version: number; dbNow: number } | undefined {
+  const versions = ctx.providerVersions;
+  if (!versions) return undefined;
+  const version = versions.known.known(providerId);
+  const dbNow = versions.dbClock.now();
+  return version === undefined || dbNow === null ? undefined : { version, dbNow };
+}
+
 /** A provider's availability version and the database's clock: from memory when trusted, else one small query (404 for non-providers). */
 export async function providerHead(ctx: AppContext, providerId: string): Promise<{ version: number; dbNow: number }> {
   const versions = ctx.providerVersions;
   if (!versions) return loadProviderVersion(ctx.db, providerId);
-  const version = versions.known.known(providerId);
-  const dbNow = versions.dbClock.now();
-  if (version !== undefined && dbNow !== null) {
+  const known = providerHeadInMemory(ctx, providerId);
+  if (known) {
     ctx.metrics.versionLookups.labels('memory').inc();
-    return { version, dbNow };
+    return known;
   }
   ctx.metrics.versionLookups.labels('database').inc();
   const token = versions.known.startRead();

@@ -140,6 +140,23 @@ export class SlotCache {
     return stored?.entry === entry ? stored.renders?.get(variant) ?? null : null;
   }
 
+  /**
+   * get() and rendered() in one, for a caller that answers only from this process's memory: the
+   * render kept under `variantOf(entry)` beside the entry stored for `key`, if that entry is valid at
+   * `dbNow`; else null, with nothing counted (the caller goes on with get(), which counts). A hit is
+   * counted as get()'s memory hit and makes the entry the most recently used, as get() does.
+   */
+  renderedInMemory(key: string, dbNow: number, variantOf: (entry: CachedSlots) => string): RenderedSlots | null {
+    const stored = this.entries.get(key);
+    if (!stored?.renders || !isValid(stored.entry, dbNow)) return null;
+    const rendered = stored.renders.get(variantOf(stored.entry));
+    if (!rendered) return null;
+    this.entries.delete(key);
+    this.entries.set(key, stored);
+    this.count('memory', 'hit');
+    return rendered;
+  }
+
   /** Keeps a render of `entry` (see rendered()); nothing happens if `entry` is no longer the one stored. */
   keepRendered(key: string, entry: CachedSlots, variant: string, rendered: RenderedSlots): void {
     const stored = this.entries.get(key);

@@ -4,8 +4,8 @@ import { computeSlots, SLOT_GRID_MINUTES } from '../../domain/slots.js';
 import { formatInstant } from '../../domain/zoned-time.js';
 import { isLocalDate, loadForQueryRange } from '../availability/availability-rules.js';
 import type { AppContext } from '../context.js';
-import { providerHead } from './provider-versions.js';
-import { servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
+import { providerHead, providerHeadInMemory } from './provider-versions.js';
+import { renderedInMemory, servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
 import { parseRange, requireTimeZone } from './time-range.js';
 
@@ -42,6 +42,18 @@ export async function renderSlots(ctx: AppContext, query: SlotsQuery, render: (v
   return found.render(() => render(viewOf(query.providerId, found)));
 }
 
+/** renderSlots' answer when it is already rendered and everything it depends on is in memory (see renderedInMemory). */
+export function renderedSlotsInMemory(ctx: AppContext, query: SlotsQuery): RenderedSlots | undefined {
+  return renderedInMemory(ctx, v1Source(ctx, query));
+}
+
+/** The range's part of a v1 cache key; a bad range is a 400 before any lookup. */
+function rangeKeyOf(query: SlotsQuery, outZone: string | undefined): string {
+  const range = parseRange(query.from, query.to, outZone ?? 'UTC');
+  const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
+  return providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
+}
+
 /** v1: "provider X for N minutes", on the 15-minute grid, the server's minimum notice, no buffers. */
 function v1Source(ctx: AppContext, query: SlotsQuery): StartsSource {
   const duration = checkDuration('duration', query.duration ?? DEFAULT_DURATION_MINUTES);
@@ -52,12 +64,14 @@ function v1Source(ctx: AppContext, query: SlotsQuery): StartsSource {
     earliestStart: ctx.clock.now() + ctx.config.minNoticeMinutes * 60_000,
     latestStartExclusive: Infinity,
     async head() {
-      // A bad range is a 400 before any lookup.
-      const range = parseRange(query.from, query.to, outZone ?? 'UTC');
-      const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
-      const rangeKey = providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
+      const rangeKey = rangeKeyOf(query, outZone);
       const head = await providerHead(ctx, query.providerId);
       return { scope: query.providerId, version: head.version, rangeKey, dbNow: head.dbNow };
+    },
+    headInMemory() {
+      const rangeKey = rangeKeyOf(query, outZone);
+      const head = providerHeadInMemory(ctx, query.providerId);
+      return head && { scope: query.providerId, version: head.version, rangeKey, dbNow: head.dbNow };
     },
     async compute() {
       const loaded = await loadForQueryRange(ctx.db, query.providerId, query, outZone, { busy: true });

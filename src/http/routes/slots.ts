@@ -2,7 +2,7 @@ import type { Static } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext, Principal } from '../../features/context.js';
 import type { RenderedSlots } from '../../features/slots/slot-cache.js';
-import { renderSlots } from '../../features/slots/slots.js';
+import { renderedSlotsInMemory, renderSlots } from '../../features/slots/slots.js';
 import { renderEventTypeSlots } from '../../features/slots/event-type-slots.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { Security } from '../schemas/common.js';
@@ -35,6 +35,17 @@ export function slotsAnswer(ctx: AppContext, principal: Principal | null, query:
   return eventTypeId !== undefined
     ? renderEventTypeSlots(ctx, principal, { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) }, renderBody)
     : renderSlots(ctx, { ...rest, providerId: v1Provider(principal, providerId) }, renderBody);
+}
+
+/**
+ * slotsAnswer's answer when it is found in this process's memory without a promise (a v1 question
+ * whose render is kept: features/slots/served-starts.ts renderedInMemory); undefined: ask slotsAnswer.
+ * Throws what slotsAnswer would reject with for a bad duration, zone or range.
+ */
+export function slotsAnswerInMemory(ctx: AppContext, principal: Principal | null, query: Static<typeof SlotsQuery>): RenderedSlots | undefined {
+  const { eventTypeId, providerId, ...rest } = query;
+  if (eventTypeId !== undefined || principal === null || providerId === undefined) return undefined;
+  return renderedSlotsInMemory(ctx, { ...rest, providerId });
 }
 
 export const SLOTS_CACHE_CONTROL = 'private, no-cache';
