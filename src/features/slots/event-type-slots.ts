@@ -1,12 +1,13 @@
 import { formatInstant } from '../../domain/zoned-time.js';
-import { isLocalDate, loadForQueryRange, loadProviderAvailability } from '../availability/availability-rules.js';
+import { loadForQueryRange, loadProviderAvailability } from '../availability/availability-rules.js';
+import type { EventTypeRecord } from '../../db/event-types-repo.js';
 import type { AppContext, Principal } from '../context.js';
 import { combineHosts, hostStarts, type HostStarts } from '../event-types/host-slots.js';
 import { bufferMarginMs, clockCuts, durationOf, hostOf } from '../event-types/slot-rules.js';
-import { providersHead, slotEventType } from './provider-versions.js';
-import { servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
+import { providersHead, providersHeadInMemory, slotEventType, slotEventTypeInMemory } from './provider-versions.js';
+import { renderedInMemory, servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
-import { parseRange, requireTimeZone } from './time-range.js';
+import { rangeKeyOf, requireTimeZone } from './time-range.js';
 
 export interface EventTypeSlotsView {
   eventTypeId: string;
@@ -34,17 +35,29 @@ export async function renderEventTypeSlots(
   render: (view: EventTypeSlotsView) => RenderedSlots,
 ): Promise<RenderedSlots> {
   const type = await slotEventType(ctx, caller, query.eventTypeId);
+  const source = eventTypeSource(ctx, type, query);
+  const found = await servedStarts(ctx, source);
+  return found.render(() => render({
+    eventTypeId: type.id,
+    duration: source.duration,
+    timeZone: source.outZone ?? 'UTC',
+    slots: type.active ? startsToSlots(found) : [],
+  }));
+}
+
+/** renderEventTypeSlots' answer when it is already rendered and everything it depends on is in memory (see renderedInMemory). */
+export function renderedEventTypeSlotsInMemory(ctx: AppContext, caller: Principal | null, query: EventTypeSlotsQuery): RenderedSlots | undefined {
+  const type = slotEventTypeInMemory(ctx, caller, query.eventTypeId);
+  return type && renderedInMemory(ctx, eventTypeSource(ctx, type, query));
+}
+
+function eventTypeSource(ctx: AppContext, type: EventTypeRecord, query: EventTypeSlotsQuery): StartsSource {
   const duration = durationOf(type, 'duration', query.duration);
   const hostIds = query.providerId !== undefined ? [hostOf(type, 'providerId', query.providerId)] : type.hosts.map((h) => h.providerId);
   const outZone = query.timeZone === undefined ? undefined : requireTimeZone('timeZone', query.timeZone);
-  const viewOf = (found: FoundStarts): EventTypeSlotsView => ({
-    eventTypeId: type.id,
-    duration,
-    timeZone: outZone ?? 'UTC',
-    slots: type.active ? startsToSlots(found) : [],
-  });
   const cuts = clockCuts(ctx, type, ctx.clock.now());
-  const source: StartsSource = {
+  const scope = () => `${type.id}@${type.updatedAt}:${hostIds.join(',')}`;
+  return {
     duration,
     outZone,
     // Applied when serving; a window of local dates is applied in compute, in each host's zone.
@@ -52,11 +65,14 @@ export async function renderEventTypeSlots(
     latestStartExclusive: cuts.latestExclusive,
     uncached: type.spec.seats > 1,
     async head() {
-      const range = parseRange(query.from, query.to, outZone ?? 'UTC');
-      const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
-      const rangeKey = providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
+      const rangeKey = rangeKeyOf(query, outZone);
       const head = await providersHead(ctx, hostIds);
-      return { scope: `${type.id}@${type.updatedAt}:${hostIds.join(',')}`, version: head.versions, rangeKey, dbNow: head.dbNow };
+      return { scope: scope(), version: head.versions, rangeKey, dbNow: head.dbNow };
+    },
+    headInMemory() {
+      const rangeKey = rangeKeyOf(query, outZone);
+      const head = providersHeadInMemory(ctx, hostIds);
+      return head && { scope: scope(), version: head.versions, rangeKey, dbNow: head.dbNow };
     },
     async compute() {
       const options = { busy: true, marginMs: bufferMarginMs(type) };
@@ -75,8 +91,6 @@ export async function renderEventTypeSlots(
       };
     },
   };
-  const found = await servedStarts(ctx, source);
-  return found.render(() => render(viewOf(found)));
 }
 
 function startsToSlots(found: FoundStarts): EventTypeSlotsView['slots'] {

@@ -26,10 +26,16 @@ export class KnownEventTypes {
 
   constructor(private readonly versions: KnownVersions, private readonly maxEntries = 10_000) {}
 
+  /** The type kept in memory while its hosts' versions still match; undefined: find() reads it. */
+  findInMemory(id: string): EventTypeRecord | undefined {
+    const kept = this.entries.get(id);
+    return kept && this.versionsOf(kept.type) === kept.versions ? kept.type : undefined;
+  }
+
   /** The type from memory when its hosts' versions still match, else from the database (null: no such type). */
   async find(read: (id: string) => Promise<EventTypeRecord | null>, id: string): Promise<EventTypeRecord | null> {
-    const kept = this.entries.get(id);
-    if (kept && this.versionsOf(kept.type) === kept.versions) return kept.type;
+    const kept = this.findInMemory(id);
+    if (kept) return kept;
     const token = this.versions.startRead();
     const type = await read(id);
     if (!type) {

@@ -87,21 +87,41 @@ export async function providerHead(ctx: AppContext, providerId: string): Promise
   return head;
 }
 
+/** providersHead when this process knows every version and the database's clock; not counted. */
+export function providersHeadInMemory(ctx: AppContext, providerIds: readonly string[]): { versions: string; dbNow: number } | undefined {
+  const versions = ctx.providerVersions;
+  if (!versions) return undefined;
+  const dbNow = versions.dbClock.now();
+  if (dbNow === null) return undefined;
+  let joined = '';
+  for (const id of providerIds) {
+    const version = versions.known.known(id);
+    if (version === undefined) return undefined;
+    joined = joined === '' ? String(version) : `${joined}.${version}`;
+  }
+  return { versions: joined, dbNow };
+}
+
 /** providerHead for several providers: their versions joined with '.' in the order given. */
 export async function providersHead(ctx: AppContext, providerIds: readonly string[]): Promise<{ versions: string; dbNow: number }> {
   const versions = ctx.providerVersions;
   if (!versions) return loadProviderVersions(ctx.db, providerIds);
-  const each = providerIds.map((id) => versions.known.known(id));
-  const dbNow = versions.dbClock.now();
-  if (dbNow !== null && each.every((v) => v !== undefined)) {
+  const known = providersHeadInMemory(ctx, providerIds);
+  if (known) {
     ctx.metrics.versionLookups.labels('memory').inc();
-    return { versions: each.join('.'), dbNow };
+    return known;
   }
   ctx.metrics.versionLookups.labels('database').inc();
   const token = versions.known.startRead();
   const head = await loadProviderVersions(ctx.db, providerIds);
   head.versions.split('.').forEach((v, i) => versions.known.learn(providerIds[i]!, token, Number(v)));
   return head;
+}
+
+/** slotEventType when the type is kept in memory and current; undefined: ask slotEventType. Throws as it does for a type `caller` may not read. */
+export function slotEventTypeInMemory(ctx: AppContext, caller: Principal | null, id: string): EventTypeRecord | undefined {
+  const kept = ctx.providerVersions?.eventTypes.findInMemory(id);
+  return kept && readableAs(caller, id, kept);
 }
 
 /** An event type as `caller` may read it, for a slot request: from memory while its hosts' versions are current there. */

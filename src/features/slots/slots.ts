@@ -2,12 +2,12 @@ import { invalidField } from '../../domain/errors.js';
 import { effectiveAvailability } from '../../domain/schedule.js';
 import { computeSlots, SLOT_GRID_MINUTES } from '../../domain/slots.js';
 import { formatInstant } from '../../domain/zoned-time.js';
-import { isLocalDate, loadForQueryRange } from '../availability/availability-rules.js';
+import { loadForQueryRange } from '../availability/availability-rules.js';
 import type { AppContext } from '../context.js';
 import { providerHead, providerHeadInMemory } from './provider-versions.js';
 import { renderedInMemory, servedStarts, type FoundStarts, type StartsSource } from './served-starts.js';
 import type { RenderedSlots } from './slot-cache.js';
-import { parseRange, requireTimeZone } from './time-range.js';
+import { rangeKeyOf, requireTimeZone } from './time-range.js';
 
 export const DEFAULT_DURATION_MINUTES = 15;
 export const MAX_DURATION_MINUTES = 1440;
@@ -45,13 +45,6 @@ export async function renderSlots(ctx: AppContext, query: SlotsQuery, render: (v
 /** renderSlots' answer when it is already rendered and everything it depends on is in memory (see renderedInMemory). */
 export function renderedSlotsInMemory(ctx: AppContext, query: SlotsQuery): RenderedSlots | undefined {
   return renderedInMemory(ctx, v1Source(ctx, query));
-}
-
-/** The range's part of a v1 cache key; a bad range is a 400 before any lookup. */
-function rangeKeyOf(query: SlotsQuery, outZone: string | undefined): string {
-  const range = parseRange(query.from, query.to, outZone ?? 'UTC');
-  const providerZoneDates = outZone === undefined && (isLocalDate(query.from) || isLocalDate(query.to));
-  return providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
 }
 
 /** v1: "provider X for N minutes", on the 15-minute grid, the server's minimum notice, no buffers. */

@@ -85,3 +85,14 @@ export function requireTimeZone(path: string, zone: string): string {
   if (canonical === null) throw invalidField(path, `"${zone}" is not a known IANA time zone`);
   return canonical;
 }
+
+/**
+ * The range's part of a slot cache key: local dates read in the provider's own zone (no zone asked)
+ * by their text (that zone is part of the versioned data), anything else by its instants. A bad
+ * range is a 400 before any lookup.
+ */
+export function rangeKeyOf(query: { from: string; to: string }, outZone: string | undefined): string {
+  const range = parseRange(query.from, query.to, outZone ?? 'UTC');
+  const providerZoneDates = outZone === undefined && (LOCAL_DATE.test(query.from) || LOCAL_DATE.test(query.to));
+  return providerZoneDates ? `d:${query.from}:${query.to}` : `r:${range.start}:${range.end}`;
+}

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext, Principal } from '../../features/context.js';
 import type { RenderedSlots } from '../../features/slots/slot-cache.js';
 import { renderedSlotsInMemory, renderSlots } from '../../features/slots/slots.js';
-import { renderEventTypeSlots } from '../../features/slots/event-type-slots.js';
+import { renderedEventTypeSlotsInMemory, renderEventTypeSlots } from '../../features/slots/event-type-slots.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
@@ -38,14 +38,16 @@ export function slotsAnswer(ctx: AppContext, principal: Principal | null, query:
 }
 
 /**
- * slotsAnswer's answer when it is found in this process's memory without a promise (a v1 question
- * whose render is kept: features/slots/served-starts.ts renderedInMemory); undefined: ask slotsAnswer.
- * Throws what slotsAnswer would reject with for a bad duration, zone or range.
+ * slotsAnswer's answer when it is found in this process's memory without a promise (a question whose
+ * render is kept: features/slots/served-starts.ts renderedInMemory); undefined: ask slotsAnswer.
+ * Throws what slotsAnswer would reject with (a bad duration, zone or range, a type not readable).
  */
 export function slotsAnswerInMemory(ctx: AppContext, principal: Principal | null, query: Static<typeof SlotsQuery>): RenderedSlots | undefined {
   const { eventTypeId, providerId, ...rest } = query;
-  if (eventTypeId !== undefined || principal === null || providerId === undefined) return undefined;
-  return renderedSlotsInMemory(ctx, { ...rest, providerId });
+  if (eventTypeId !== undefined) {
+    return renderedEventTypeSlotsInMemory(ctx, principal, { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) });
+  }
+  return principal === null || providerId === undefined ? undefined : renderedSlotsInMemory(ctx, { ...rest, providerId });
 }
 
 export const SLOTS_CACHE_CONTROL = 'private, no-cache';
