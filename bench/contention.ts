@@ -177,7 +177,7 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
     log('  contention: GET /v1/slots load on PostgreSQL (for table 3)');
     mark('GET /v1/slots load (server 1 only)');
     const reader = slots[0]!.provider;
-    const slotsLoad = await loadVersusBare(`${a.url}/v1/slots?providerId=${reader.id}&from=${monday}&to=${addDaysIso(monday, 6)}`, clients[0]!.key);
+    const slotsLoad = await loadVersusBare(`${a.url}/v1/slots?providerId=${reader.id}&from=${monday}&to=${addDaysIso(monday, 6)}`, clients[0]!.key, a.pid);
 
     const ok = statuses['201'] ?? 0;
     const conflict = statuses['409'] ?? 0;

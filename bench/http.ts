@@ -14,11 +14,18 @@ import { int, met, ms, ratio, type Table } from './lib/report.js';
 const POST_COUNT = 2000; // 20 providers x 100 slots; 400 clients x 5 holds (the per-client hold limit)
 const POST_PROVIDERS = 20;
 
-/** A row of table 3; `bareReqPerSec` for the ratio column. */
-export function slotsRow(label: string, r: LoadResult, bareReqPerSec: number): (string | number)[] {
-  const x = r.reqPerSec / bareReqPerSec;
-  return [label, int(r.reqPerSec), ms(r.p50), ms(r.p99), `${int(r.ok)} / ${int(r.non2xx)} / ${int(r.errors)}`, ratio(x),
+const cpuPerRequest = (r: LoadResult) => (r.cpuMicrosPerRequest === undefined ? '' : r.cpuMicrosPerRequest.toFixed(1));
+
+/** A slot-read row of table 3, its ratio to the bare server's run alternated with it. */
+export function slotsRow(label: string, r: LoadResult, bare: LoadResult): (string | number)[] {
+  const x = r.reqPerSec / bare.reqPerSec;
+  return [label, int(r.reqPerSec), ms(r.p50), ms(r.p99), `${int(r.ok)} / ${int(r.non2xx)} / ${int(r.errors)}`, ratio(x), cpuPerRequest(r),
     `≥ 0.5x bare: ${met(x >= 0.5)}; p99 < 25 ms: ${met(r.p99 < 25)}`];
+}
+
+/** The bare server's row beside a slot-read row. */
+export function bareRow(label: string, bare: LoadResult): (string | number)[] {
+  return [label, int(bare.reqPerSec), ms(bare.p50), ms(bare.p99), `${int(bare.ok)} / ${int(bare.non2xx)} / ${int(bare.errors)}`, '1.00x', cpuPerRequest(bare), ''];
 }
 
 export interface HttpResult {
@@ -27,7 +34,7 @@ export interface HttpResult {
   raw: unknown;
   bareReqPerSec: number;
   /** For the before/after table. */
-  summary: { slots: LoadResult; createdPerSec: number; startMB: number; loadPeaksMB: number[]; hwmMB: number; inMemoryStartMB: number | null; inMemoryHwmMB: number | null };
+  summary: { slots: LoadResult; eventTypeSlots: LoadResult; createdPerSec: number; startMB: number; loadPeaksMB: number[]; hwmMB: number; inMemoryStartMB: number | null; inMemoryHwmMB: number | null };
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -100,7 +107,17 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
 
     log(`  http: GET /v1/slots, ${CONNECTIONS} connections, alternating with the bare node:http server`);
     rss.mark('GET /v1/slots load');
-    const { ours, bare: baseline, bodyBytes } = await loadVersusBare(slotsUrl, clients[1]!.key);
+    const { ours, bare: baseline, bodyBytes } = await loadVersusBare(slotsUrl, clients[1]!.key, server.pid);
+
+    // The same provider's week as a public event type's slots, without a key (what a booking page asks).
+    log(`  http: GET /v1/slots?eventTypeId (public type, no key), ${CONNECTIONS} connections, alternating with the bare node:http server`);
+    const type = await expectStatus(201, `${base}/v1/event-types`, {
+      method: 'POST', key: provider.key, body: { slug: 'bench-visit', title: 'Visit', durations: [30], minimumNotice: 0, public: true },
+    });
+    const typeUrl = `${base}/v1/slots?eventTypeId=${type.json.id}&from=${monday}&to=${sunday}`;
+    const typeSlotCount = (await expectStatus(200, typeUrl)).json.slots.length as number;
+    rss.mark('GET /v1/slots?eventTypeId load');
+    const typeLoad = await loadVersusBare(typeUrl, undefined, server.pid);
     rss.mark('idle');
 
     log(`  http: POST /v1/bookings, ${POST_COUNT} holds on distinct slots, ${CONNECTIONS} in flight`);
@@ -138,9 +155,11 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
     }
 
     const rows: (string | number)[][] = [
-      slotsRow(`GET /v1/slots (7 days, ${slotCount} slots), embedded DB`, ours, baseline.reqPerSec),
-      [`bare node:http, same ${int(bodyBytes)}-byte body`, int(baseline.reqPerSec), ms(baseline.p50), ms(baseline.p99), `${int(baseline.ok)} / ${int(baseline.non2xx)} / ${int(baseline.errors)}`, '1.00x', ''],
-      [`POST /v1/bookings (${int(POST_COUNT)} distinct slots)`, `${int(created / postSeconds)} created/s`, '', '', `${int(created)} / ${int(POST_COUNT - created)} / 0`, '', `statuses ${JSON.stringify(statuses)} in ${postSeconds.toFixed(1)} s`],
+      slotsRow(`GET /v1/slots (7 days, ${slotCount} slots), embedded DB`, ours, baseline),
+      bareRow(`bare node:http, same ${int(bodyBytes)}-byte body`, baseline),
+      slotsRow(`GET /v1/slots?eventTypeId (public type, 30 min, same week: ${typeSlotCount} slots; no key), embedded DB`, typeLoad.ours, typeLoad.bare),
+      bareRow(`bare node:http, the event-type row's ${int(typeLoad.bodyBytes)}-byte body`, typeLoad.bare),
+      [`POST /v1/bookings (${int(POST_COUNT)} distinct slots)`, `${int(created / postSeconds)} created/s`, '', '', `${int(created)} / ${int(POST_COUNT - created)} / 0`, '', '', `statuses ${JSON.stringify(statuses)} in ${postSeconds.toFixed(1)} s`],
     ];
     const who = 'server (embedded DB, initialised DATA_DIR on disk, second start)';
     const memRows: (string | number)[][] = Object.entries(mem.peaks)
@@ -153,20 +172,22 @@ export async function httpBench(log: (s: string) => void): Promise<HttpResult> {
     return {
       http: {
         title: '3. HTTP (server: the command line of `npm start` on an on-disk DATA_DIR initialised by a previous start, LOG_LEVEL=warn; autocannon in the bench process)',
-        columns: ['request', 'req/s', 'p50 ms', 'p99 ms', '2xx / non-2xx / errors', 'ours / bare', 'target met?'],
+        columns: ['request', 'req/s', 'p50 ms', 'p99 ms', '2xx / non-2xx / errors', 'ours / bare', 'server CPU µs / request', 'target met?'],
         rows,
         notes: [
           `The embedded server runs as a user runs it after the first start: DATA_DIR is a fresh temp dir under ${os.tmpdir()}; the bench starts the server once on it (the migrated snapshot, or initdb without one; ready in ${firstStartS.toFixed(1)} s), stops it with SIGTERM, starts it again (ready in ${secondStartS.toFixed(1)} s) and measures that second process. The dir is removed afterwards.`,
           `${LOAD_NOTE} Same client key every request (no If-None-Match, so every answer is a full 200 with the slots of a 7-day range: Mon-Fri 09:00-17:00 Europe/Berlin, 20 holds, one hour off).`,
           'The bare server is a node:http child answering every request with the exact bytes of one of our slot responses; both servers and autocannon share the 2 cores, so the bare figure is partly limited by autocannon itself. Each slot row has its own bare run (the PostgreSQL row: against the bytes of its own answer, in table 4\'s run), and its ratio is to that one.',
+          'Server CPU µs / request: the server process\'s user + system time (/proc/<pid>/stat) over the measured slices divided by the requests answered in them (the embedded server\'s includes its in-process database, idle under reads). It moves much less with the machine\'s load than req/s does.',
           `POST: ${POST_PROVIDERS} providers (UTC, 08:00-18:00 daily) x 10 days x 10 hours, ${POST_COUNT / 5} clients with 5 holds each (the per-client hold limit), no two requests for the same provider and time; ${CONNECTIONS} requests in flight.`,
         ],
       },
       memory: { rows: memRows, raw: { onDisk: mem, inMemory: inMemory instanceof Error ? { error: inMemory.message } : inMemory } },
-      raw: { dataDir: { firstStartS, secondStartS }, ours, baseline, bodyBytes, slotCount, post: { count: POST_COUNT, seconds: postSeconds, statuses } },
+      raw: { dataDir: { firstStartS, secondStartS }, ours, baseline, bodyBytes, slotCount, eventTypeSlots: { ...typeLoad, slotCount: typeSlotCount }, post: { count: POST_COUNT, seconds: postSeconds, statuses } },
       bareReqPerSec: baseline.reqPerSec,
       summary: {
         slots: ours,
+        eventTypeSlots: typeLoad.ours,
         createdPerSec: created / postSeconds,
         startMB: mem.peaks.start ?? NaN,
         loadPeaksMB,

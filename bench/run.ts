@@ -15,7 +15,7 @@ import { growthBench } from './growth.js';
 import { teamSlotsBench, TEAM_RACE_TITLE } from './teams.js';
 import { footprintBench } from './footprint.js';
 import { slotsBeforeAfterBench } from './slots-ab.js';
-import { httpBench, slotsRow } from './http.js';
+import { bareRow, httpBench, slotsRow } from './http.js';
 import { keptScaleResults, saveScaleResults, scaleBench, SCALE_TITLE } from './scale.js';
 import { destroyAgents, killAllChildren, ROOT } from './lib/proc.js';
 import { beforeAfterTable, BASELINE, int, machine, ms, renderTable, skippedTable, type Table } from './lib/report.js';
@@ -128,8 +128,7 @@ raw.contention = contention instanceof Error || !want('contention') ? { error: (
 
 if (!(http instanceof Error) && !(contention instanceof Error) && contention.slotsLoad) {
   const { label, result, bare } = contention.slotsLoad;
-  http.http.rows.splice(2, 0, slotsRow(label, result, bare.reqPerSec),
-    ['bare node:http, the PostgreSQL row\'s bytes, alternating with it', int(bare.reqPerSec), ms(bare.p50), ms(bare.p99), `${int(bare.ok)} / ${int(bare.non2xx)} / ${int(bare.errors)}`, '1.00x', '']);
+  http.http.rows.splice(2, 0, slotsRow(label, result, bare), bareRow('bare node:http, the PostgreSQL row\'s bytes, alternating with it', bare));
   http.http.notes.push('The PostgreSQL rows are the same load run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores, alternating with a bare server answering that response\'s bytes.');
 }
 

@@ -49,11 +49,11 @@ for (let round = 0; round < ROUNDS; round++) {
     const startS = (performance.now() - t0) / 1000;
     try {
       const { url, readerKey } = await seedWeekReader(server.url, 'ab');
-      const { ours, bare } = await loadVersusBare(url, readerKey);
+      const { ours, bare } = await loadVersusBare(url, readerKey, server.pid);
       const afterReads = new RssSampler(server.pid).stop().hwmMB;
       const created = POSTS ? `${Math.round(await holds(server.url))} created/s` : 'no holds';
       const hwm = new RssSampler(server.pid).stop().hwmMB;
-      console.log(`${round + 1} ${name.padEnd(14)} start ${startS.toFixed(2)} s | slots ${Math.round(ours.reqPerSec)} vs bare ${Math.round(bare.reqPerSec)} req/s = ${(ours.reqPerSec / bare.reqPerSec).toFixed(2)}x, p99 ${ours.p99} ms | ${created} | VmHWM after reads ${afterReads.toFixed(0)} MB, at the end ${hwm.toFixed(0)} MB | load ${os.loadavg()[0]!.toFixed(2)}`);
+      console.log(`${round + 1} ${name.padEnd(14)} start ${startS.toFixed(2)} s | slots ${Math.round(ours.reqPerSec)} vs bare ${Math.round(bare.reqPerSec)} req/s = ${(ours.reqPerSec / bare.reqPerSec).toFixed(2)}x, p99 ${ours.p99} ms, server CPU ${ours.cpuMicrosPerRequest?.toFixed(1)} vs bare ${bare.cpuMicrosPerRequest?.toFixed(1)} µs/request | ${created} | VmHWM after reads ${afterReads.toFixed(0)} MB, at the end ${hwm.toFixed(0)} MB | load ${os.loadavg()[0]!.toFixed(2)}`);
     } finally {
       await server.stop();
       rmSync(path.dirname(dataDir), { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // 36,264 and 52,957 req/s in three runs a minute apart), so two back-to-back runs of 10 s each gave
 // ratios that moved with the drift. Alternating 2-second slices gives both sides the same machine.
 import autocannon from 'autocannon';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expectStatus, startServer } from './proc.js';
@@ -27,6 +27,12 @@ export interface LoadResult {
   errors: number;
   /** Measured seconds (the slices' sum). */
   seconds: number;
+  /**
+   * The server process's CPU time (user + system, from /proc) per answered request, in µs, when its
+   * pid is known: unlike req/s, it hardly moves with what else the machine does, and it says how far
+   * a server is from the bare one's cost (autocannon shares the cores, so req/s also measures autocannon).
+   */
+  cpuMicrosPerRequest?: number;
 }
 
 type Run = autocannon.Result;
@@ -37,7 +43,21 @@ function run(url: string, key: string | undefined, duration: number): Promise<Ru
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function combine(runs: Run[]): LoadResult {
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** utime + stime of a process, in µs. */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** A slice's run and the server's CPU time over it. */
+async function measured(url: string, key: string | undefined, pid: number | undefined): Promise<Run & { cpuMicros?: number }> {
+  const before = pid === undefined ? 0 : cpuMicros(pid);
+  const r = await run(url, key, SLICE_S);
+  return pid === undefined ? r : Object.assign(r, { cpuMicros: cpuMicros(pid) - before });
+}
+
+function combine(runs: (Run & { cpuMicros?: number })[]): LoadResult {
   const total = runs.reduce((s, r) => s + r.requests.total, 0);
   const seconds = runs.reduce((s, r) => s + r.duration, 0);
   return {
@@ -51,14 +71,15 @@ function combine(runs: Run[]): LoadResult {
     non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
     errors: runs.reduce((s, r) => s + r.errors + r.timeouts, 0),
     seconds,
+    ...(runs.every((r) => r.cpuMicros !== undefined) ? { cpuMicrosPerRequest: runs.reduce((s, r) => s + r.cpuMicros!, 0) / total } : {}),
   };
 }
 
 /**
- * `url` (with the key) and a bare node:http child answering that URL's exact body: both warmed up,
+ * `url` (with the key; `pid`: its server, for its CPU time) and a bare node:http child answering that URL's exact body: both warmed up,
  * then SLICES x (ours SLICE_S s, bare SLICE_S s). Loopback only; bounded by the slice count.
  */
-export async function loadVersusBare(url: string, key?: string): Promise<{ ours: LoadResult; bare: LoadResult; bodyBytes: number }> {
+export async function loadVersusBare(url: string, key?: string, pid?: number): Promise<{ ours: LoadResult; bare: LoadResult; bodyBytes: number }> {
   const sample = await expectStatus(200, url, key ? { key } : {});
   const bodyFile = path.join(os.tmpdir(), `bench-bare-body-${process.pid}-${Date.now()}.json`);
   writeFileSync(bodyFile, sample.body);
@@ -69,8 +90,8 @@ export async function loadVersusBare(url: string, key?: string): Promise<{ ours:
     const ours: Run[] = [];
     const theirs: Run[] = [];
     for (let i = 0; i < SLICES; i++) {
-      ours.push(await run(url, key, SLICE_S));
-      theirs.push(await run(`${bare.url}/`, undefined, SLICE_S));
+      ours.push(await measured(url, key, pid));
+      theirs.push(await measured(`${bare.url}/`, undefined, bare.pid));
     }
     return { ours: combine(ours), bare: combine(theirs), bodyBytes: Buffer.byteLength(sample.body) };
   } finally {
