@@ -63,8 +63,13 @@ const renderedSize = (variant: string, rendered: RenderedSlots) =>
 /** Renders kept per entry: an entry is asked for in a few zones, and the notice cut-off moves with the clock. */
 const MAX_RENDERS_PER_ENTRY = 4;
 
+/** Hits of an entry between two moves to the end of the LRU order (see SlotCache.touch). */
+const TOUCH_EVERY = 64;
+
 interface Stored {
   entry: CachedSlots;
+  /** Hits left before the next move to the end of the LRU order. */
+  untilTouch: number;
   /** Of the entry and its renders. */
   bytes: number;
   renders?: Map<string, RenderedSlots>;
@@ -102,8 +107,7 @@ export class SlotCache {
   async get(key: string, dbNow: number): Promise<CachedSlots | null> {
     const local = this.entries.get(key);
     if (local && isValid(local.entry, dbNow)) {
-      this.entries.delete(key); // most recently used goes last
-      this.entries.set(key, local);
+      this.touch(key, local);
       this.count('memory', 'hit');
       return local.entry;
     }
@@ -151,8 +155,7 @@ export class SlotCache {
     if (!stored?.renders || !isValid(stored.entry, dbNow)) return null;
     const rendered = stored.renders.get(variantOf(stored.entry));
     if (!rendered) return null;
-    this.entries.delete(key);
-    this.entries.set(key, stored);
+    this.touch(key, stored);
     this.count('memory', 'hit');
     return rendered;
   }
@@ -170,6 +173,18 @@ export class SlotCache {
     renders.set(variant, rendered);
     this.resize(stored, renderedSize(variant, rendered));
     this.evict();
+  }
+
+  /**
+   * The most recently used entry goes last (eviction takes the first), at most once per TOUCH_EVERY
+   * hits of it: moving it on every hit stored the request's own key string in the long-lived map
+   * each time (a young string in an old table, which every scavenge then has to visit).
+   */
+  private touch(key: string, stored: Stored): void {
+    if (--stored.untilTouch > 0) return;
+    stored.untilTouch = TOUCH_EVERY;
+    this.entries.delete(key);
+    this.entries.set(key, stored);
   }
 
   private resize(stored: Stored, delta: number): void {
@@ -195,7 +210,7 @@ export class SlotCache {
     const bytes = sizeOf(key, entry);
     if (bytes > this.maxBytes) return;
     this.remove(key);
-    this.entries.set(key, { entry, bytes });
+    this.entries.set(key, { entry, bytes, untilTouch: 1 });
     this.bytes += bytes;
     this.evict();
   }
