@@ -85,10 +85,10 @@ describe('GET /v1/slots: the fast path answers as Fastify does', () => {
 
   /**
    * Asks until the answer comes from memory: a type is kept, and a version known, once the feed has
-   * delivered the last write's bump (tens of ms here); bounded at 2 s.
+   * delivered the last write's bump (tens of ms here); bounded at 4 s.
    */
   async function getFromMemory(path: string, headers: Record<string, string> = {}) {
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 80; i++) {
       const before = server.app.fastSlotReads.answeredFromMemory;
       const answer = await get(port, path, headers);
       if (server.app.fastSlotReads.answeredFromMemory - before === 1) return answer;
