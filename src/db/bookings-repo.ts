@@ -1,6 +1,6 @@
 import type { BookingStatus } from '../domain/booking-state.js';
 import type { Queryable } from './database.js';
-import { fanOutOf, newEventId, type EventType } from './events-repo.js';
+import { availabilityRaiseOf, fanOutOf, newEventId, type EventType } from './events-repo.js';
 
 export interface BookingRecord {
   id: string;
@@ -151,8 +151,10 @@ export type NewHold = Pick<
 
 /**
  * Inserts a hold. With `event`, its change event (and the webhook deliveries)
- * in the same statement: the event's data must then be known before the row is
- * written, which heldRecordOf gives.
+ * and the provider's availability raise (events-repo availabilityRaiseOf) in the
+ * same statement: the event's data must then be known before the row is
+ * written, which heldRecordOf gives; the caller must have taken the providers'
+ * locks with hold_lock_providers (migrations/017: why, or this can deadlock).
  */
 export async function insertHold(q: Queryable, b: NewHold, event?: { type: EventType; data: unknown }): Promise<BookingRecord> {
   const insert = `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
@@ -173,9 +175,10 @@ export async function insertHold(q: Queryable, b: NewHold, event?: { type: Event
       `WITH b AS (${insert} RETURNING *),
             e AS (INSERT INTO events (id, type, provider_id, client_id, data) SELECT $20, $21, b.provider_id, b.client_id, $22 FROM b
                   RETURNING id, type, provider_id, client_id),
-            d AS (${fanOutOf('(SELECT host_ids FROM b)::text[]')})
+            d AS (${fanOutOf('(SELECT host_ids FROM b)::text[]')}),
+            ${availabilityRaiseOf('$2', '$23')}
        SELECT ${COLUMNS} FROM b`,
-      [...params, newEventId(), event.type, JSON.stringify(event.data)],
+      [...params, newEventId(), event.type, JSON.stringify(event.data), newEventId()],
     );
   return toRecord(rows[0]!);
 }

@@ -22,14 +22,8 @@ export function clientKeyOf(who: { clientId: string | null; guestEmail?: string 
  * their providers' caches; a lapsed booking never becomes live again.
  */
 export async function releaseLapsedClientBlocks(q: Queryable, clientKey: string, range: Interval): Promise<void> {
-  await q.query(
-    `UPDATE client_blocks c SET status = 'expired'
-       FROM bookings b
-      WHERE c.booking_id = b.id AND c.client_key = $1 AND c.status IN ('held', 'pending')
-        AND tstzrange(c.start_at, c.end_at, '[)') && tstzrange($2, $3, '[)')
-        AND ((b.status = 'held' AND b.expires_at <= now()) OR (b.status = 'pending' AND b.start_at <= now()))`,
-    [clientKey, new Date(range.start), new Date(range.end)],
-  );
+  // The SQL is migration 017's, which hold_lock_client_and_providers runs too.
+  await q.query('SELECT release_lapsed_client_blocks($1, $2, $3)', [clientKey, new Date(range.start), new Date(range.end)]);
 }
 
 /** The client's earliest live booking overlapping `range` (other than `exceptId`), to name it in a 409. */

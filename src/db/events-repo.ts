@@ -21,10 +21,11 @@ export const newEventId = () => `evt_${randomBytes(15).toString('base64url')}`;
 // for their providers), and every administrator's. The event is the row that
 // the statement's CTE `e` inserted (id, type, provider_id, client_id), so the
 // event and its deliveries cost one round trip; `hosts` is SQL for its text[] of hosts.
-export const fanOutOf = (hosts: string) => `
+// `events`: the name of that CTE where a statement records two events (bookings-repo insertHold).
+export const fanOutOf = (hosts: string, events = 'e') => `
   INSERT INTO webhook_deliveries (id, webhook_id, event_id)
   SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), w.id, e.id
-    FROM e JOIN webhooks w ON e.type = ANY (w.events) JOIN users u ON u.id = w.owner_id
+    FROM ${events} e JOIN webhooks w ON e.type = ANY (w.events) JOIN users u ON u.id = w.owner_id
    WHERE u.role = 'admin' OR w.owner_id = e.provider_id OR w.owner_id = e.client_id OR w.owner_id = ANY (${hosts})
       OR (u.role = 'staff' AND EXISTS (
             SELECT 1 FROM staff_providers s
@@ -51,21 +52,25 @@ export async function recordEvent(
 }
 
 /**
- * The provider's availability version raised by one, and its
+ * The CTEs that raise a provider's availability version by one and record its
  * availability.changed event, at most one per transaction and provider (a
- * second bump in the same transaction updates the version of the first
- * event), fanned out: one statement. The new version, or null for no such user.
+ * second raise in the same transaction updates the version of the first
+ * event), fanned out: `v` (id, availability_version), `ve`, `vd`.
+ * `providerId` and `eventId` are SQL (parameters).
  */
+export const availabilityRaiseOf = (providerId: string, eventId: string) => `
+  v AS (UPDATE users SET availability_version = availability_version + 1 WHERE id = ${providerId}
+        RETURNING id, availability_version),
+  ve AS (INSERT INTO events (id, type, provider_id, data)
+         SELECT ${eventId}, 'availability.changed', v.id, jsonb_build_object('providerId', v.id, 'version', v.availability_version) FROM v
+         ON CONFLICT (tx_id, provider_id) WHERE type = 'availability.changed' DO UPDATE SET data = EXCLUDED.data
+         RETURNING id, type, provider_id, client_id),
+  vd AS (${fanOutOf("'{}'::text[]", 've')})`;
+
+/** availabilityRaiseOf in a statement of its own: the new version, or null for no such user. */
 export async function raiseAvailabilityVersion(q: Queryable, providerId: string): Promise<number | null> {
   const { rows } = await q.query<{ v: number }>(
-    `WITH v AS (UPDATE users SET availability_version = availability_version + 1 WHERE id = $1
-                RETURNING id, availability_version),
-          e AS (INSERT INTO events (id, type, provider_id, data)
-                SELECT $2, 'availability.changed', v.id, jsonb_build_object('providerId', v.id, 'version', v.availability_version) FROM v
-                ON CONFLICT (tx_id, provider_id) WHERE type = 'availability.changed' DO UPDATE SET data = EXCLUDED.data
-                RETURNING id, type, provider_id, client_id),
-          d AS (${fanOutOf("'{}'::text[]")})
-     SELECT availability_version AS v FROM v`,
+    `WITH ${availabilityRaiseOf('$1', '$2')} SELECT availability_version AS v FROM v`,
     [providerId, newEventId()],
   );
   return rows[0]?.v ?? null;

@@ -95,8 +95,9 @@ export function assignmentOf(
   seatHolder: SeatHolder,
 ): Required<Pick<HoldOptions, 'assign' | 'checkUnderLock'>> {
   return {
-    assign: async (tx) => type.spec.assignment === 'roundRobin'
-      ? assignRoundRobin(tx, type, eligible, blocked, start, null)
+    // Known before any lock but round robin's, so the client's and the hosts' locks can be one round trip (hold.ts).
+    assign: type.spec.assignment === 'roundRobin'
+      ? async (tx) => assignRoundRobin(tx, type, eligible, blocked, start, null)
       : { providerId: eligible[0]!.providerId, hostIds: eligible.map((h) => h.providerId) },
     checkUnderLock: async (tx, assigned) => {
       for (const host of eligible.filter((h) => assigned.hostIds.includes(h.providerId))) {

@@ -1,6 +1,7 @@
 import { heldRecordOf, insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
-import type { Queryable } from '../../db/database.js';
+import type { Queryable, Transaction } from '../../db/database.js';
 import { recordEvent, type EventType } from '../../db/events-repo.js';
+import { AVAILABILITY_TOPIC } from '../../db/users-repo.js';
 import type { BookingNotifier } from '../notifications/outbox.js';
 import { toBookingView } from './bookings.js';
 
@@ -24,10 +25,13 @@ export async function recordBookingEvent(
 }
 
 /**
- * A new hold and its booking.held event in one statement (recordBookingEvent
- * needs a second): the event shows the row as it will read back, built before
- * the insert from the transaction's now() (`dbNow`, read earlier in it).
+ * A new hold, its booking.held event and the provider's availability bump
+ * (bumpAvailabilityVersion's, other hosts are the caller's) in one statement
+ * (recordBookingEvent and the bump need two more): the event shows the row as
+ * it will read back, built before the insert from the transaction's now()
+ * (`dbNow`, read earlier in it). The providers' locks must be held (insertHold).
  */
-export async function insertHoldRecordingEvent(tx: Queryable, hold: NewHold, dbNow: number): Promise<BookingRecord> {
+export async function insertHoldRecordingEvent(tx: Transaction, hold: NewHold, dbNow: number): Promise<BookingRecord> {
+  tx.touches(AVAILABILITY_TOPIC, hold.providerId);
   return insertHold(tx, hold, { type: 'booking.held', data: toBookingView(heldRecordOf(hold, dbNow)) });
 }
