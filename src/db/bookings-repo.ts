@@ -149,38 +149,80 @@ export type NewHold = Pick<
   guest?: Guest & { addressHash: string };
 };
 
-/**
- * Inserts a hold. With `event`, its change event (and the webhook deliveries)
- * and the provider's availability raise (events-repo availabilityRaiseOf) in the
- * same statement: the event's data must then be known before the row is
- * written, which heldRecordOf gives; the caller must have taken the providers'
- * locks with hold_lock_providers (migrations/017: why, or this can deadlock).
- */
-export async function insertHold(q: Queryable, b: NewHold, event?: { type: EventType; data: unknown }): Promise<BookingRecord> {
-  const insert = `INSERT INTO bookings (id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
-                           status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice,
-                           guest_name, guest_email, guest_time_zone, guest_address)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11,
-             coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19)`;
-  const params = [
+const HOLD_COLUMNS = `id, provider_id, client_id, event_type_id, start_at, end_at, blocked_start, blocked_end,
+                      status, expires_at, notes, answers, occurrence, host_ids, requires_confirmation, cancellation_notice,
+                      guest_name, guest_email, guest_time_zone, guest_address`;
+const HOLD_VALUES = `$1, $2, $3, $4, $5, $6, $7, $8, 'held', now() + make_interval(secs => $9), $10, $11,
+                     coalesce($13::text, $1), coalesce($12::text[], ARRAY[$2::text]), $14, $15, $16, $17, $18, $19`;
+
+function holdParams(b: NewHold): unknown[] {
+  return [
     b.id, b.providerId, b.clientId, b.eventTypeId, new Date(b.start), new Date(b.end),
     new Date(b.blockedStart), new Date(b.blockedEnd), b.ttlSeconds, b.notes,
     b.answers === null ? null : JSON.stringify(b.answers), b.hostIds ?? null, b.occurrence ?? null,
     b.requiresConfirmation ?? false, b.cancellationNotice ?? 0,
     b.guest?.name ?? null, b.guest?.email ?? null, b.guest?.timeZone ?? null, b.guest?.addressHash ?? null,
   ];
-  const { rows } = event === undefined
-    ? await q.query<BookingRow>(`${insert} RETURNING ${COLUMNS}`, params)
-    : await q.query<BookingRow>(
-      `WITH b AS (${insert} RETURNING *),
-            e AS (INSERT INTO events (id, type, provider_id, client_id, data) SELECT $20, $21, b.provider_id, b.client_id, $22 FROM b
-                  RETURNING id, type, provider_id, client_id),
-            d AS (${fanOutOf('(SELECT host_ids FROM b)::text[]')}),
-            ${availabilityRaiseOf('$2', '$23')}
-       SELECT ${COLUMNS} FROM b`,
-      [...params, newEventId(), event.type, JSON.stringify(event.data), newEventId()],
-    );
+}
+
+/** Inserts a hold, alone (a guest's: its event and bumps are the caller's statements). */
+export async function insertHold(q: Queryable, b: NewHold): Promise<BookingRecord> {
+  const { rows } = await q.query<BookingRow>(`INSERT INTO bookings (${HOLD_COLUMNS}) VALUES (${HOLD_VALUES}) RETURNING ${COLUMNS}`, holdParams(b));
   return toRecord(rows[0]!);
+}
+
+/**
+ * The providers' locks taken in the insert's own statement
+ * (hold_lock_providers_settled, see lockProvidersAndReleaseLapsed) and the
+ * client's lapsed time released there (releaseLapsedClientBlocks; `clientKey`
+ * null: none). `providerIds` sorted.
+ */
+export interface LocksInInsert {
+  providerIds: readonly string[];
+  refuseTakenFor: string | null;
+  clientKey: string | null;
+}
+
+/**
+ * Inserts a hold with its change event (and the webhook deliveries) and the
+ * provider's availability raise (events-repo availabilityRaiseOf) in one
+ * statement: the event's data must then be known before the row is written,
+ * which heldRecordOf gives. The providers' locks must be held, taken by
+ * hold_lock_providers_settled (migrations/017: why, or this can deadlock):
+ * earlier in the transaction, or with `locks` first in this statement (its
+ * insert reads the CTE that takes them, and the raise reads the insert's row,
+ * so they run in that order). `lapsedIds`: the lapsed holds those locks released.
+ */
+export async function insertHoldWithEvent(
+  q: Queryable,
+  b: NewHold,
+  event: { type: EventType; data: unknown },
+  locks: LocksInInsert | null,
+): Promise<{ held: BookingRecord; lapsedIds: string[] }> {
+  const { rows } = await q.query<BookingRow & { lapsed_ids: string[] | null }>(
+    `WITH ${locks === null ? '' : `l AS (SELECT id FROM hold_lock_providers_settled($24::text[], $7, $8, $25::text)),
+          c AS (SELECT release_lapsed_client_blocks($26::text, $5, $6) WHERE $26::text IS NOT NULL),`}
+          b AS (INSERT INTO bookings (${HOLD_COLUMNS})
+                ${locks === null ? `VALUES (${HOLD_VALUES})` : `SELECT ${HOLD_VALUES} FROM (SELECT count(*) FROM l) locked, (SELECT count(*) FROM c) cleared`}
+                RETURNING *),
+          e AS (INSERT INTO events (id, type, provider_id, client_id, data) SELECT $20, $21, b.provider_id, b.client_id, $22 FROM b
+                RETURNING id, type, provider_id, client_id),
+          d AS (${fanOutOf('(SELECT host_ids FROM b)::text[]')}),
+          ${availabilityRaiseOf('(SELECT provider_id FROM b)', '$23')}
+     SELECT ${COLUMNS}, ${locks === null ? 'NULL::text[]' : '(SELECT array_agg(id) FROM l)'} AS lapsed_ids FROM b`,
+    [
+      ...holdParams(b), newEventId(), event.type, JSON.stringify(event.data), newEventId(),
+      ...(locks === null ? [] : [locks.providerIds, locks.refuseTakenFor, locks.clientKey]),
+    ],
+  );
+  return { held: toRecord(rows[0]!), lapsedIds: rows[0]!.lapsed_ids ?? [] };
+}
+
+/** Bookings by id (lapsed holds just released: rare, so read back only when there are some). */
+export async function findBookings(q: Queryable, ids: readonly string[]): Promise<BookingRecord[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await q.query<BookingRow>(`SELECT ${COLUMNS} FROM bookings WHERE id = ANY ($1::text[]) ORDER BY id`, [ids]);
+  return rows.map(toRecord);
 }
 
 /**

@@ -45,62 +45,17 @@ export interface ClientHoldCounts {
   dbNow: number;
 }
 
-interface CountsRow {
-  live_holds: number; first_expiry_seconds: number | null; upcoming: number; upcoming_by_provider: Record<string, number>; db_now: Date;
-}
-
-const countsOf = (r: CountsRow): ClientHoldCounts => ({
-  liveHolds: r.live_holds,
-  secondsToFirstExpiry: r.first_expiry_seconds,
-  upcoming: r.upcoming,
-  upcomingByProvider: r.upcoming_by_provider,
-  dbNow: r.db_now.getTime(),
-});
-
 /** Takes the client's lock (CLIENT_LOCK) and reads its counts after it, in one round trip (migrations/016). */
 export async function lockClientAndCount(q: Queryable, clientId: string): Promise<ClientHoldCounts> {
-  const { rows } = await q.query<CountsRow>('SELECT * FROM hold_lock_client($1)', [clientId]);
-  return countsOf(rows[0]!);
-}
-
-/** The client's hold caps, in the order of migration 017's p_caps. */
-export interface HoldCaps {
-  maxHolds: number;
-  maxWithProvider: number;
-  maxUpcoming: number;
-}
-
-/**
- * lockClientAndCount, then (event types) the client's lapsed time in the way of
- * `clientTime` (releaseLapsedClientBlocks), then, unless `lockProviders` is
- * false or the counts already reach a cap (the caller refuses the hold),
- * lockProvidersAndReleaseLapsed: one round trip (migrations/017). `lapsed`:
- * the bookings released, or null when the providers were not locked.
- */
-export async function lockClientAndProviders(
-  q: Queryable,
-  a: {
-    clientId: string; caps: HoldCaps; providerId: string; lockProviders: boolean;
-    clientTime: { key: string; range: Interval } | null;
-    providerIds: readonly string[]; blocked: Interval; refuseTakenFor: string | null;
-  },
-): Promise<{ counts: ClientHoldCounts; lapsed: BookingRecord[] | null }> {
-  const { rows } = await q.query<CountsRow & { lapsed_ids: string[] | null }>(
-    'SELECT * FROM hold_lock_client_and_providers($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-    [
-      a.clientId, [a.caps.maxHolds, a.caps.maxWithProvider, a.caps.maxUpcoming], a.providerId, a.lockProviders,
-      a.clientTime?.key ?? null,
-      a.clientTime ? new Date(a.clientTime.range.start) : null, a.clientTime ? new Date(a.clientTime.range.end) : null,
-      a.providerIds, new Date(a.blocked.start), new Date(a.blocked.end), a.refuseTakenFor,
-    ],
-  );
+  const { rows } = await q.query<{
+    live_holds: number; first_expiry_seconds: number | null; upcoming: number; upcoming_by_provider: Record<string, number>; db_now: Date;
+  }>('SELECT * FROM hold_lock_client($1)', [clientId]);
   const r = rows[0]!;
-  return { counts: countsOf(r), lapsed: r.lapsed_ids === null ? null : await bookingsByIds(q, r.lapsed_ids) };
-}
-
-/** Lapsed holds just released are rare: read back only when there are some. */
-async function bookingsByIds(q: Queryable, ids: readonly string[]): Promise<BookingRecord[]> {
-  if (ids.length === 0) return [];
-  const { rows } = await q.query<BookingRow>(`SELECT ${COLUMNS} FROM bookings WHERE id = ANY ($1::text[]) ORDER BY id`, [ids]);
-  return rows.map(toRecord);
+  return {
+    liveHolds: r.live_holds,
+    secondsToFirstExpiry: r.first_expiry_seconds,
+    upcoming: r.upcoming,
+    upcomingByProvider: r.upcoming_by_provider,
+    dbNow: r.db_now.getTime(),
+  };
 }

@@ -29,6 +29,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the hold\'s locks, one round tr
   )).rows;
 
 
+  /** The locker bumps the provider's row as a cancel would: it must not wait for the hold; then the hold gets its 201. */
+  const bumpWithoutWaitingThenCommit = async (providerId: string, held: Promise<{ statusCode: number; body: string }>) => {
+    const bump = the.locker.query('UPDATE users SET availability_version = availability_version + 1 WHERE id = $1', [providerId]);
+    expect(await settledWithin(bump, 500)).toBe(true);
+    await bump;
+    await the.locker.query('COMMIT');
+    const answer = await held;
+    expect(answer.statusCode, answer.body).toBe(201);
+  };
+
   it('the client\'s lock comes first: while it is held elsewhere the hold waits, no provider\'s lock taken', async () => {
     const p = await provider();
     const c = await createUser(the.server, 'client');
@@ -46,12 +56,31 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the hold\'s locks, one round tr
     }
   });
 
+  // The insert's statement takes the provider's lock first and bumps the provider's row after it; the other
+  // way round, a hold waiting for the lock would keep the row from the lock's holder, which bumps it too.
+  it('a hold waiting for the provider\'s lock (in its insert\'s statement) does not hold the provider\'s row yet', async () => {
+    const p = await provider();
+    const c = await createUser(the.server, 'client');
+    await the.locker.query('BEGIN');
+    await the.locker.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PROVIDER_LOCK, p.id]);
+    try {
+      const held = c.call('POST', '/v1/bookings', { providerId: p.id, start: `${upcomingDate(3)}T10:00:00Z` });
+      expect(await settledWithin(held, 500)).toBe(false);
+      await bumpWithoutWaitingThenCommit(p.id, held);
+    } finally {
+      await the.locker.query('ROLLBACK').catch(() => {});
+    }
+  });
+
   // A cancel takes no provider's lock: it changes the booking (and its blocks), then bumps the provider's
   // availability version. A hold of the same time must wait for it before locking the provider's users row
   // (in the insert's statement since migration 017), or the two deadlock (40P01: a 500 or a failed cancel).
+  // A type with limits: its holds are not refused before the locks (a v1 hold would answer 409 at once).
   it('an event-type hold of a time being cancelled waits for the cancel without holding the provider\'s row: 201, no deadlock', async () => {
     const p = await provider();
-    const type = await p.call('POST', '/v1/event-types', { slug: `order-${Date.now()}`, title: 'Visit', durations: [30], minimumNotice: 0 });
+    const type = await p.call('POST', '/v1/event-types', {
+      slug: `order-${Date.now()}`, title: 'Visit', durations: [30], minimumNotice: 0, limits: { perDay: 5 },
+    });
     expect(type.statusCode, type.body).toBe(201);
     const start = `${upcomingDate(2)}T10:00:00Z`;
     const [first, second] = [await createUser(the.server, 'client'), await createUser(the.server, 'client')];
@@ -64,12 +93,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the hold\'s locks, one round tr
       const held = second.call('POST', '/v1/bookings', { eventTypeId: type.json().id, start, duration: 30 });
       expect(await settledWithin(held, 500)).toBe(false);
       // The cancel's bump: it would wait on the hold's row lock (deadlock_timeout 1 s, then one of them dies).
-      const bump = the.locker.query('UPDATE users SET availability_version = availability_version + 1 WHERE id = $1', [p.id]);
-      expect(await settledWithin(bump, 500)).toBe(true);
-      await bump;
-      await the.locker.query('COMMIT');
-      const answer = await held;
-      expect(answer.statusCode, answer.body).toBe(201);
+      await bumpWithoutWaitingThenCommit(p.id, held);
     } finally {
       await the.locker.query('ROLLBACK').catch(() => {});
     }

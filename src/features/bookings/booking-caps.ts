@@ -22,7 +22,7 @@ export function enforceBookingCaps(
   counts: Pick<ClientHoldCounts, 'upcoming' | 'upcomingByProvider'>,
 ): void {
   const horizonDays = booking.horizonDays ?? ctx.config.bookingHorizonDays;
-  if (beyondBookingHorizon(ctx, booking)) {
+  if (beyondHorizon(booking.start, ctx.clock.now(), horizonDays)) {
     ctx.metrics.countBooking('not_bookable');
     throw new AppError('not_bookable', `The start is more than ${horizonDays} days ahead; bookings open ${horizonDays} days in advance.`);
   }
@@ -37,9 +37,4 @@ export function enforceBookingCaps(
     throw refuse(`${withProvider} upcoming bookings with this provider, the most allowed`);
   }
   if (overall >= ctx.config.maxBookingsPerClient) throw refuse(`${overall} upcoming bookings, the most allowed`);
-}
-
-/** The horizon rule of enforceBookingCaps alone (hold.ts asks it before taking the providers' locks). */
-export function beyondBookingHorizon(ctx: AppContext, booking: { start: number; horizonDays?: number }): boolean {
-  return beyondHorizon(booking.start, ctx.clock.now(), booking.horizonDays ?? ctx.config.bookingHorizonDays);
 }

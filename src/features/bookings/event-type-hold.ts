@@ -93,12 +93,15 @@ export function assignmentOf(
   start: number,
   occurrence: string | undefined,
   seatHolder: SeatHolder,
-): Required<Pick<HoldOptions, 'assign' | 'checkUnderLock'>> {
+): Required<Pick<HoldOptions, 'assign'>> & Pick<HoldOptions, 'checkUnderLock'> {
+  // Known before any lock but round robin's; nothing to count under the hosts' locks without limits or
+  // seats, and a client's hold then takes those locks in its insert's statement (hold.ts).
+  const assign: HoldOptions['assign'] = type.spec.assignment === 'roundRobin'
+    ? async (tx) => assignRoundRobin(tx, type, eligible, blocked, start, null)
+    : { providerId: eligible[0]!.providerId, hostIds: eligible.map((h) => h.providerId) };
+  if (!type.spec.limits && occurrence === undefined) return { assign };
   return {
-    // Known before any lock but round robin's, so the client's and the hosts' locks can be one round trip (hold.ts).
-    assign: type.spec.assignment === 'roundRobin'
-      ? async (tx) => assignRoundRobin(tx, type, eligible, blocked, start, null)
-      : { providerId: eligible[0]!.providerId, hostIds: eligible.map((h) => h.providerId) },
+    assign,
     checkUnderLock: async (tx, assigned) => {
       for (const host of eligible.filter((h) => assigned.hostIds.includes(h.providerId))) {
         await ensureWithinLimits(tx, type, host.providerId, host.zone, start, null);

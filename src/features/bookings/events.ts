@@ -1,4 +1,4 @@
-import { heldRecordOf, insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
+import { heldRecordOf, insertHoldWithEvent, type BookingRecord, type LocksInInsert, type NewHold } from '../../db/bookings-repo.js';
 import type { Queryable, Transaction } from '../../db/database.js';
 import { recordEvent, type EventType } from '../../db/events-repo.js';
 import { AVAILABILITY_TOPIC } from '../../db/users-repo.js';
@@ -26,12 +26,18 @@ export async function recordBookingEvent(
 
 /**
  * A new hold, its booking.held event and the provider's availability bump
- * (bumpAvailabilityVersion's, other hosts are the caller's) in one statement
- * (recordBookingEvent and the bump need two more): the event shows the row as
- * it will read back, built before the insert from the transaction's now()
- * (`dbNow`, read earlier in it). The providers' locks must be held (insertHold).
+ * (bumpAvailabilityVersion's; other hosts are the caller's) in one statement
+ * (recordBookingEvent and the bump need two more), with `locks` the providers'
+ * locks too (bookings-repo insertHoldWithEvent): the event shows the row as it
+ * will read back, built before the insert from the transaction's now()
+ * (`dbNow`, read earlier in it). `lapsedIds`: holds the locks released.
  */
-export async function insertHoldRecordingEvent(tx: Transaction, hold: NewHold, dbNow: number): Promise<BookingRecord> {
+export async function insertHoldRecordingEvent(
+  tx: Transaction,
+  hold: NewHold,
+  dbNow: number,
+  locks: LocksInInsert | null,
+): Promise<{ held: BookingRecord; lapsedIds: string[] }> {
   tx.touches(AVAILABILITY_TOPIC, hold.providerId);
-  return insertHold(tx, hold, { type: 'booking.held', data: toBookingView(heldRecordOf(hold, dbNow)) });
+  return insertHoldWithEvent(tx, hold, { type: 'booking.held', data: toBookingView(heldRecordOf(hold, dbNow)) }, locks);
 }

@@ -110,7 +110,7 @@ export async function holdGuestBooking(ctx: AppContext, input: GuestHoldInput): 
       horizonDays,
       assign: team.assign,
       checkUnderLock: async (tx, assigned) => {
-        await team.checkUnderLock(tx, assigned);
+        await team.checkUnderLock?.(tx, assigned);
         // In the hold's transaction (the token's foreign key is checked at commit): no booking without its token.
         manageToken = await storeManageToken(tx, id, 'manage');
       },

@@ -1,13 +1,13 @@
-import { insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
+import { findBookings, insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
 import { clientKeyOf } from '../../db/client-blocks-repo.js';
-import { lockClientAndCount, lockClientAndProviders, lockProvidersAndReleaseLapsed, type ClientHoldCounts } from '../../db/hold-locks-repo.js';
+import { lockClientAndCount, lockProvidersAndReleaseLapsed, type ClientHoldCounts } from '../../db/hold-locks-repo.js';
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { requireAccess } from '../access/policy.js';
 import type { AppContext, Principal } from '../context.js';
 import { newId } from '../../platform/crypto/secrets.js';
-import { beyondBookingHorizon, enforceBookingCaps } from './booking-caps.js';
+import { enforceBookingCaps } from './booking-caps.js';
 import { insertHoldRecordingEvent, recordBookingEvent } from './events.js';
 import { clearClientTime, explainClientOverlap, type ClientTime } from './client-overlap.js';
 
@@ -90,32 +90,20 @@ export interface HoldOptions {
   /** A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS. */
   horizonDays?: number;
   /**
-   * The hosts: known before any lock (collective, a host asked for), or
-   * decided under the client's lock, before any host's lock: round robin
-   * takes its type's lock there, so choices and inserts of one type take turns
-   * and see each other. Without it: the hold's providerId alone.
+   * The hosts: known (collective, a host asked for), or decided under the
+   * client's lock, before any host's lock: round robin takes its type's lock
+   * there, so choices and inserts of one type take turns and see each other.
+   * Without it: the hold's providerId alone.
    */
   assign?: Assignment | ((tx: Queryable) => Promise<Assignment>);
-  /** Rules that count other bookings (limits, seats), run under every host's lock. */
+  /**
+   * Rules that count other bookings (limits, seats), run under every host's
+   * lock. Without them a client's hold takes the hosts' locks in its insert's
+   * statement, one round trip fewer under them (migrations/017).
+   */
   checkUnderLock?: (tx: Queryable, assigned: Assignment) => Promise<void>;
   /** A guest's hold (no client): its address's and email's locks and caps, in the client lock's place. */
   guestLocks?: (tx: Queryable) => Promise<void>;
-}
-
-type NewHoldInput = Omit<NewHold, 'id' | 'ttlSeconds' | 'providerId' | 'hostIds'> & { providerId: string | null; id?: string };
-
-/** Where a hold's locks are taken: its blocked range, its client's time, the occurrence refused early (lockProvidersAndClear). */
-interface LockScope {
-  blocked: { start: number; end: number };
-  clientTime: ClientTime;
-  refuseTakenFor: string | null;
-}
-
-/** What the locks protect: the client's counts (null for a guest), the hosts, and how many lapsed holds were released. */
-interface Locked {
-  counts: ClientHoldCounts | null;
-  assigned: Assignment;
-  released: number;
 }
 
 /**
@@ -130,7 +118,7 @@ interface Locked {
 export async function insertHoldUnderLocks(
   ctx: AppContext,
   caller: Principal,
-  hold: NewHoldInput,
+  hold: Omit<NewHold, 'id' | 'ttlSeconds' | 'providerId' | 'hostIds'> & { providerId: string | null; id?: string },
   options: HoldOptions = {},
 ): Promise<BookingRecord> {
   let released = 0;
@@ -140,19 +128,48 @@ export async function insertHoldUnderLocks(
   };
   try {
     const booking = await ctx.db.transaction(async (tx) => {
+      const clientId = hold.clientId;
+      let counts: ClientHoldCounts | null = null;
+      if (clientId !== null) {
+        // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
+        counts = await lockClientAndCount(tx, clientId);
+        ensureRoomForAnotherHold(ctx, caller, clientId, counts);
+      } else if (options.guestLocks) {
+        // A guest (no account): its address's and email's locks and hold caps, in the client lock's place (guest-hold.ts).
+        await options.guestLocks(tx);
+      } else {
+        throw new Error('a hold needs a client or guestLocks');
+      }
+      const assigned = typeof options.assign === 'function'
+        ? await options.assign(tx)
+        : options.assign ?? { providerId: hold.providerId!, hostIds: [hold.providerId!] };
+      if (clientId !== null && counts !== null) {
+        enforceBookingCaps(ctx, caller, {
+          clientId, providerId: assigned.providerId, start: hold.start,
+          ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
+        }, counts);
+      }
       const id = hold.id ?? newId('bkg');
+      const blocked = { start: hold.blockedStart, end: hold.blockedEnd };
       // A taken time is refused before the locks only where no counting rule runs under them: those
       // (limits, seats) answer first when both apply, as they always have. A seat's occurrence is
       // shared with the other seats of it; any other booking's is its own id (bookings-repo insertHold).
-      const scope = { blocked: { start: hold.blockedStart, end: hold.blockedEnd }, clientTime, refuseTakenFor: options.checkUnderLock ? null : hold.occurrence ?? id };
-      const assign = options.assign ?? { providerId: hold.providerId!, hostIds: [hold.providerId!] };
-      const locked = hold.clientId !== null && typeof assign !== 'function'
-        ? await lockClientAndHostsAtOnce(ctx, caller, tx, { ...hold, clientId: hold.clientId }, assign, options, scope)
-        : await lockInTurns(ctx, caller, tx, hold, typeof assign === 'function' ? assign : async () => assign, options, scope);
-      released = locked.released;
-      const { counts, assigned } = locked;
-      if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
+      const refuseTakenFor = options.checkUnderLock ? null : hold.occurrence ?? id;
+      const providerIds = [...assigned.hostIds].sort();
       const newHold = { ...hold, id, providerId: assigned.providerId, hostIds: assigned.hostIds, ttlSeconds: ctx.config.holdTtlSeconds };
+      const otherHosts = assigned.hostIds.filter((h) => h !== assigned.providerId);
+      if (counts !== null && !options.checkUnderLock) {
+        // Nothing to count under the hosts' locks: they are taken in the insert's statement (with the row, its
+        // event, the provider's bump and the client's lapsed time), so they span that statement and the commit.
+        const clientKey = hold.eventTypeId !== null ? clientKeyOf(clientTime) : null;
+        const { held, lapsedIds } = await insertHoldRecordingEvent(tx, newHold, counts.dbNow, { providerIds, refuseTakenFor, clientKey });
+        released = await recordExpiries(tx, await findBookings(tx, lapsedIds));
+        for (const hostId of otherHosts) await bumpAvailabilityVersion(tx, hostId);
+        return held;
+      }
+      if (hold.eventTypeId !== null) await clearClientTime(tx, clientTime);
+      released = await lockProvidersAndClear(tx, providerIds, blocked, refuseTakenFor);
+      if (options.checkUnderLock) await options.checkUnderLock(tx, assigned);
       if (counts === null) {
         // A guest's hold: the row, its event and each host's bump, a statement each.
         const held = await insertHold(tx, newHold);
@@ -160,10 +177,9 @@ export async function insertHoldUnderLocks(
         for (const hostId of assigned.hostIds) await bumpAvailabilityVersion(tx, hostId);
         return held;
       }
-      // A client's counts brought the transaction's clock: the row, its event and the provider's bump go in
-      // one statement (the providers' locks then span it and the commit; migrations/017); other hosts after it.
-      const held = await insertHoldRecordingEvent(tx, newHold, counts.dbNow);
-      for (const hostId of assigned.hostIds) if (hostId !== assigned.providerId) await bumpAvailabilityVersion(tx, hostId);
+      // A client's counts brought the transaction's clock: the row, its event and the provider's bump in one statement.
+      const { held } = await insertHoldRecordingEvent(tx, newHold, counts.dbNow, null);
+      for (const hostId of otherHosts) await bumpAvailabilityVersion(tx, hostId);
       return held;
     });
     ctx.metrics.countBooking('held');
@@ -172,87 +188,6 @@ export async function insertHoldUnderLocks(
   } catch (error) {
     throw bookingConflict(ctx, await explainClientOverlap(ctx.db, error, clientTime));
   }
-}
-
-/**
- * A client's hold whose hosts are known before any lock (a v1 hold, every
- * type but round robin): the client's lock, its counts and lapsed time, and
- * the hosts' locks in one round trip (migrations/017), where lockInTurns takes
- * two or three. The caps are checked after it, as lockInTurns checks them
- * before the hosts' locks: the function leaves those out when a cap would
- * refuse, so a refusal is the same error as before (429 or 422 ahead of 409).
- */
-async function lockClientAndHostsAtOnce(
-  ctx: AppContext,
-  caller: Principal,
-  tx: Queryable,
-  hold: NewHoldInput & { clientId: string },
-  assigned: Assignment,
-  options: HoldOptions,
-  scope: LockScope,
-): Promise<Locked> {
-  const booking = cappedBooking(hold.clientId, assigned, hold, options);
-  const clientKey = hold.eventTypeId !== null ? clientKeyOf(scope.clientTime) : null;
-  const { counts, lapsed } = await lockClientAndProviders(tx, {
-    clientId: hold.clientId,
-    caps: {
-      maxHolds: ctx.config.maxHoldsPerClient,
-      maxWithProvider: ctx.config.maxBookingsPerClientPerProvider,
-      maxUpcoming: ctx.config.maxBookingsPerClient,
-    },
-    providerId: assigned.providerId,
-    lockProviders: !beyondBookingHorizon(ctx, booking),
-    clientTime: clientKey === null ? null : { key: clientKey, range: scope.clientTime.range },
-    providerIds: [...assigned.hostIds].sort(),
-    blocked: scope.blocked,
-    refuseTakenFor: scope.refuseTakenFor,
-  });
-  ensureRoomForAnotherHold(ctx, caller, hold.clientId, counts);
-  enforceBookingCaps(ctx, caller, booking, counts);
-  // lapsed null: the hosts were left unlocked, yet no cap refused (the clock passed the horizon in between).
-  const released = lapsed === null
-    ? await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), scope.blocked, scope.refuseTakenFor)
-    : await recordExpiries(tx, lapsed);
-  return { counts, assigned, released };
-}
-
-/** What enforceBookingCaps judges of a hold. */
-function cappedBooking(clientId: string, assigned: Assignment, hold: NewHoldInput, options: HoldOptions) {
-  return {
-    clientId, providerId: assigned.providerId, start: hold.start,
-    ...(options.horizonDays !== undefined ? { horizonDays: options.horizonDays } : {}),
-  };
-}
-
-/** Every other hold (a guest's, round robin's): each lock and its reads a round trip, the assignment between. */
-async function lockInTurns(
-  ctx: AppContext,
-  caller: Principal,
-  tx: Queryable,
-  hold: NewHoldInput,
-  assign: (tx: Queryable) => Promise<Assignment>,
-  options: HoldOptions,
-  scope: LockScope,
-): Promise<Locked> {
-  const clientId = hold.clientId;
-  let counts: ClientHoldCounts | null = null;
-  if (clientId !== null) {
-    // Holds of one client take turns, so the caps are counted by one at a time; this lock comes first.
-    counts = await lockClientAndCount(tx, clientId);
-    ensureRoomForAnotherHold(ctx, caller, clientId, counts);
-  } else if (options.guestLocks) {
-    // A guest (no account): its address's and email's locks and hold caps, in the client lock's place (guest-hold.ts).
-    await options.guestLocks(tx);
-  } else {
-    throw new Error('a hold needs a client or guestLocks');
-  }
-  if (hold.eventTypeId !== null) await clearClientTime(tx, scope.clientTime);
-  const assigned = await assign(tx);
-  if (clientId !== null && counts !== null) {
-    enforceBookingCaps(ctx, caller, cappedBooking(clientId, assigned, hold, options), counts);
-  }
-  const released = await lockProvidersAndClear(tx, [...assigned.hostIds].sort(), scope.blocked, scope.refuseTakenFor);
-  return { counts, assigned, released };
 }
 
 /** An exclusion violation is the time being taken (409); other errors pass through, counted. */
