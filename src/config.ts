@@ -67,6 +67,8 @@ export interface Config {
   oidcIssuers: OidcIssuers;
   logLevel: string;
   databasePoolSize: number;
+  /** PG_PREPARED_STATEMENTS: PostgreSQL statements run repeatedly are prepared once per connection (db/statement-names.ts); false behind a transaction-mode pooler. */
+  pgPreparedStatements: boolean;
   /** Live (held, unexpired) bookings one client may have at once. */
   maxHoldsPerClient: number;
   /** Requests per key (or address) per minute, the token bucket's refill rate; 0 turns the limiter off. */
@@ -408,6 +410,7 @@ export function loadConfig(env: Env = process.env): Config {
     oidcIssuers: readOidcIssuers(env, { openSignup, google, googleSignIn }),
     logLevel,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    pgPreparedStatements: readBool(env, 'PG_PREPARED_STATEMENTS', true),
     maxHoldsPerClient: readInt(env, 'MAX_HOLDS_PER_CLIENT', 5, 1, 10_000),
     rateLimitPerMinute,
     rateLimitBurst: readInt(env, 'RATE_LIMIT_BURST', Math.max(1, rateLimitPerMinute), 1, 1_000_000),

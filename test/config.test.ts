@@ -9,12 +9,12 @@ describe('configuration', () => {
       port: 3000, host: '127.0.0.1', databaseUrl: null, dataDir: './.data', adminApiKey: null,
       openSignup: false, holdTtlSeconds: 1800, minNoticeMinutes: 1440,
       maxHoldsPerClient: 5, rateLimitPerMinute: 600, rateLimitBurst: 600, metricsEnabled: true, trustProxy: false,
-      fastSlotReads: true, embeddedSharedBuffersMb: 8,
+      fastSlotReads: true, embeddedSharedBuffersMb: 8, pgPreparedStatements: true,
     });
   });
 
   it('reads FAST_SLOT_READS and EMBEDDED_SHARED_BUFFERS_MB, and refuses bad values by name', () => {
-    expect(loadConfig({ FAST_SLOT_READS: 'false', EMBEDDED_SHARED_BUFFERS_MB: '32' })).toMatchObject({ fastSlotReads: false, embeddedSharedBuffersMb: 32 });
+    expect(loadConfig({ FAST_SLOT_READS: 'false', EMBEDDED_SHARED_BUFFERS_MB: '32', PG_PREPARED_STATEMENTS: 'false' })).toMatchObject({ fastSlotReads: false, embeddedSharedBuffersMb: 32, pgPreparedStatements: false });
     expect(() => loadConfig({ FAST_SLOT_READS: 'sometimes' })).toThrow(/FAST_SLOT_READS/);
     for (const bad of ['0', '8MB', '-1', '5000']) expect(() => loadConfig({ EMBEDDED_SHARED_BUFFERS_MB: bad })).toThrow(/EMBEDDED_SHARED_BUFFERS_MB/);
   });

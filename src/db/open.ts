@@ -8,9 +8,9 @@ import { openPostgresDatabase } from './postgres.js';
  * Migrations run either way. PGlite is imported only when used: a server-backed
  * process does not carry the WebAssembly engine.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'embeddedSharedBuffersMb'>): Promise<Database> {
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize' | 'embeddedSharedBuffersMb' | 'pgPreparedStatements'>): Promise<Database> {
   const db = config.databaseUrl
-    ? await openPostgresDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    ? await openPostgresDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, preparedStatements: config.pgPreparedStatements })
     : await (await import('./embedded.js')).openEmbeddedDatabase({ dataDir: config.dataDir, sharedBuffersMb: config.embeddedSharedBuffersMb });
   await migrate(db);
   return db;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { StatementNames } from './statement-names.js';
 import type { Database, QueryResult, Queryable } from './database.js';
 import { listenOn, notifier } from './postgres-notify.js';
 import { watchedTransactions } from './transaction-watchers.js';
@@ -21,13 +22,17 @@ export function withConnectionCode(error: unknown): unknown {
 }
 
 /** A PostgreSQL server through a `pg` pool; many processes may share it. */
-export async function openPostgresDatabase(options: { url: string; poolSize: number }): Promise<Database> {
+export async function openPostgresDatabase(options: { url: string; poolSize: number; preparedStatements?: boolean }): Promise<Database> {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its server must not crash the process; the pool drops it.
   pool.on('error', () => {});
+  // PG_PREPARED_STATEMENTS=false: for a pooler in transaction mode (PgBouncer), where a connection's prepared statements are not its own.
+  const names = options.preparedStatements === false ? null : new StatementNames();
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const result = await client.query(sql, params as unknown[]).catch((error: unknown) => {
+      const name = names?.nameFor(sql);
+      const run = name ? client.query({ name, text: sql, values: params as unknown[] }) : client.query(sql, params as unknown[]);
+      const result = await run.catch((error: unknown) => {
         throw withConnectionCode(error);
       });
       return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
