@@ -162,8 +162,10 @@ export async function insertHoldUnderLocks(
         // Nothing to count under the hosts' locks: they are taken in the insert's statement (with the row, its
         // event, the provider's bump and the client's lapsed time), so they span that statement and the commit.
         // Measured: a v1 hold 7 -> 5 round trips, 3 -> 1 after the locks; its transaction on PostgreSQL, sequential
-        // at load ~5: 6.5 / 6.0 -> 6.2 / 4.9 ms. bench/holds-ab.ts showed no throughput change within its noise
-        // (load 4-7): the race is CPU-bound, and its losers (3 of 4) still pay ~6 round trips each.
+        // at load ~5: 6.5 / 6.0 -> 6.2 / 4.9 ms. bench/holds-ab.ts, three rounds alternated at load 1.7-3.6: embedded
+        // 186 / 250 / 187 -> 240 / 271 / 266 created/s; the PostgreSQL race 76 / 90 / 83 -> 66 / 75 / 65 holds/s (its
+        // losers, 3 of 4, parsed and planned this bigger statement before being refused), and 79 / 78 / 88 against
+        // 59 / 64 / 76 once repeated statements were prepared (db/statement-names.ts).
 
         const clientKey = hold.eventTypeId !== null ? clientKeyOf(clientTime) : null;
         const { held, lapsedIds } = await insertHoldRecordingEvent(tx, newHold, counts.dbNow, { providerIds, refuseTakenFor, clientKey });
