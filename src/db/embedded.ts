@@ -28,6 +28,9 @@ export interface EmbeddedDatabase extends Database {
  * directory that does not exist yet (or 'memory') starts from the migrated snapshot made at
  * install time when there is one that fits (embedded-snapshot.ts); `snapshot: false` runs initdb.
  */
+/** initdb's --wal-segsize for new clusters; the snapshot's manifest records it (embedded-snapshot.ts). */
+export const WAL_SEGMENT_MB = 1;
+
 export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob; snapshot?: boolean; sharedBuffersMb?: number }): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
   const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
@@ -49,6 +52,10 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
+    // A new cluster (initdb: the snapshot's, or one made without it) writes its WAL in 1 MB segments,
+    // not 16: the snapshot's WAL is one segment, mostly zeros, that every first start unpacks and
+    // DATA_DIR=memory holds in memory twice (the tarball and the file).
+    initDbStartParams: [`--wal-segsize=${WAL_SEGMENT_MB}`],
     extensions: { btree_gist },
     pgliteWasmModule: await postgresModule,
     // PostgreSQL's default 128 MB of shared buffers is sized for a server with many backends; the

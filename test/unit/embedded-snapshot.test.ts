@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbeddedDatabase } from '../../src/db/embedded.js';
 import { makeSpare, unpackSnapshot, writeSnapshot } from '../../src/db/embedded-snapshot.js';
-import { buildSnapshot } from '../../src/db/embedded-snapshot-build.js';
+import { buildSnapshot, withoutWalSegmentsAfter } from '../../src/db/embedded-snapshot-build.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 
 // One snapshot made as scripts/build-db-snapshot.ts makes it, in a temp dir (not .cache).
@@ -32,6 +33,13 @@ async function expectMigratedDatabase(dataDir: string, email: string) {
     await db.query(`INSERT INTO users (id, name, email, role, time_zone) VALUES ('u1', 'a', '${email}', 'client', 'UTC')`);
     // initdb's template databases are not in the snapshot (fewer files to create at a first start).
     expect((await db.query('SELECT datname FROM pg_database')).rows).toEqual([{ datname: 'postgres' }]);
+    // 1 MB WAL segments, one of them in the snapshot (below); PostgreSQL makes the next ones it needs:
+    // 3 MB of rows written (and a switch) go through.
+    expect((await db.query('SHOW wal_segment_size')).rows).toEqual([{ wal_segment_size: '1MB' }]);
+    await db.exec("CREATE TABLE wal_filler AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 3000) g");
+    await db.query('SELECT pg_switch_wal()');
+    expect((await db.query('SELECT count(*)::int AS n FROM wal_filler')).rows).toEqual([{ n: 3000 }]);
+    await db.exec('DROP TABLE wal_filler');
   } finally {
     await db.close();
   }
@@ -109,5 +117,49 @@ describe('the migrated snapshot of the embedded database', () => {
     await writeSnapshot(new Blob([readFileSync(new URL('migrated.tar.gz', snapshotDir))]), [], older);
     writeFileSync(new URL('manifest.json', older), JSON.stringify(manifest));
     expect(await unpackSnapshot(join(root, 'older-data'), older)).toBe(true);
+  });
+});
+
+describe('withoutWalSegmentsAfter', () => {
+  it('leaves one WAL segment, of 1 MB, in the snapshot built', () => {
+    const tar = gunzipSync(readFileSync(join(root, 'snapshot', 'migrated.tar.gz')));
+    const segments = names(tar).filter((n) => /pg_wal\/[0-9A-F]{24}$/.test(n));
+    expect(segments).toHaveLength(1);
+  });
+
+  /** A ustar entry: header (name, octal size, type) and its data padded to 512 bytes. */
+  const entry = (name: string, data: string, type = '0') => {
+    const header = Buffer.alloc(512);
+    header.write(name, 0);
+    header.write(data.length.toString(8).padStart(11, '0'), 124);
+    header.write(type, 156);
+    return Buffer.concat([header, Buffer.from(data), Buffer.alloc((512 - (data.length % 512)) % 512)]);
+  };
+  const names = (tar: Buffer) => {
+    const out: string[] = [];
+    for (let at = 0; at + 512 <= tar.length; ) {
+      const name = tar.subarray(at, at + 100).toString('utf8').replace(/\0.*$/s, '');
+      if (!name) break;
+      out.push(name);
+      at += 512 + Math.ceil(Number.parseInt(tar.subarray(at + 124, at + 136).toString('utf8').replace(/\0.*$/s, ''), 8) / 512) * 512;
+    }
+    return out;
+  };
+
+  it('drops the WAL segments after the current one and keeps every other entry whole', () => {
+    const tar = Buffer.concat([
+      entry('/pg_wal', '', '5'),
+      entry('/pg_wal/000000010000000000000009', 'old'),
+      entry('/pg_wal/00000001000000000000000A', 'current'),
+      entry('/pg_wal/00000001000000000000000B', 'ahead'),
+      entry('/pg_wal/archive_status', '', '5'),
+      entry('/base/5/1259', 'x'.repeat(700)),
+      entry('/pg_wal/000000010000000000000010', 'ahead'),
+      Buffer.alloc(1024),
+    ]);
+    const kept = withoutWalSegmentsAfter(tar, '00000001000000000000000A');
+    expect(names(kept)).toEqual(['/pg_wal', '/pg_wal/000000010000000000000009', '/pg_wal/00000001000000000000000A', '/pg_wal/archive_status', '/base/5/1259']);
+    expect(kept.includes(Buffer.from('x'.repeat(700)))).toBe(true);
+    expect(kept.subarray(-1024).every((b) => b === 0)).toBe(true);
   });
 });
