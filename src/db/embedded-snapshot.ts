@@ -121,8 +121,8 @@ async function extractInto(target: string, dir: URL): Promise<boolean> {
 /**
  * The ustar subset PGlite's dumpDataDir writes: directories and regular files, 512-byte blocks.
  * Each file is written chunk by chunk as it is unzipped: holding a whole file (the 16 MB WAL
- * segment) left ~40 MB of native heap behind for the life of the process. The writes are
- * synchronous: the data directory is ~1,000 small files, and an open, write, close and mkdir
+ * segment of snapshots before 1 MB segments) left ~40 MB of native heap behind for the life of
+ * the process. The writes are synchronous: the data directory is ~560 small files, and an open, write, close and mkdir
  * each sent to libuv's thread pool and awaited took ~2 s of a first start (vs ~0.3 s).
  */
 async function extractTar(input: AsyncIterable<Buffer>, into: string): Promise<void> {
