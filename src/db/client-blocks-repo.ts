@@ -22,7 +22,7 @@ export function clientKeyOf(who: { clientId: string | null; guestEmail?: string 
  * their providers' caches; a lapsed booking never becomes live again.
  */
 export async function releaseLapsedClientBlocks(q: Queryable, clientKey: string, range: Interval): Promise<void> {
-  // The SQL is migration 017's, which hold_lock_client_and_providers runs too.
+  // The SQL is migration 017's, which a client's hold also runs inside its insert's statement (bookings-repo insertHoldWithEvent).
   await q.query('SELECT release_lapsed_client_blocks($1, $2, $3)', [clientKey, new Date(range.start), new Date(range.end)]);
 }
 

@@ -10,14 +10,16 @@ import { PreparedStatements } from './embedded-statements.js';
 import { readSnapshot, unpackSnapshot } from './embedded-snapshot.js';
 import { watchedTransactions } from './transaction-watchers.js';
 
+export const DEFAULT_SHARED_BUFFERS_MB = 8;
+/** initdb's --wal-segsize for new clusters (a data directory keeps the size it was made with). */
+export const WAL_SEGMENT_MB = 1;
+
 /**
  * PostgreSQL compiled to WASM, in-process: `npm start` needs nothing installed.
  * PGlite runs one query at a time and its transaction() holds the instance
  * exclusively, so transactions here are serial; correctness still rests on the
  * same constraints as on a server.
  */
-export const DEFAULT_SHARED_BUFFERS_MB = 8;
-
 export interface EmbeddedDatabase extends Database {
   /** A tarball of the data directory; tests load a migrated one instead of migrating per file. */
   dumpDataDir(): Promise<Blob>;
@@ -28,9 +30,6 @@ export interface EmbeddedDatabase extends Database {
  * directory that does not exist yet (or 'memory') starts from the migrated snapshot made at
  * install time when there is one that fits (embedded-snapshot.ts); `snapshot: false` runs initdb.
  */
-/** initdb's --wal-segsize for new clusters; the snapshot's manifest records it (embedded-snapshot.ts). */
-export const WAL_SEGMENT_MB = 1;
-
 export async function openEmbeddedDatabase(options: { dataDir: string; loadDataDir?: Blob; snapshot?: boolean; sharedBuffersMb?: number }): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === 'memory' ? undefined : options.dataDir;
   const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
@@ -53,8 +52,8 @@ export async function openEmbeddedDatabase(options: { dataDir: string; loadDataD
     ...(dataDir ? { dataDir } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
     // A new cluster (initdb: the snapshot's, or one made without it) writes its WAL in 1 MB segments,
-    // not 16: the snapshot's WAL is one segment, mostly zeros, that every first start unpacks and
-    // DATA_DIR=memory holds in memory twice (the tarball and the file).
+    // not 16: the snapshot's WAL was one 16 MB segment, mostly zeros, that every first start unpacked
+    // and DATA_DIR=memory kept in memory (its array buffers 37.5 -> 27.7 MB; VmHWM 233-238 -> 186-202 MB).
     initDbStartParams: [`--wal-segsize=${WAL_SEGMENT_MB}`],
     extensions: { btree_gist },
     pgliteWasmModule: await postgresModule,

@@ -1,6 +1,6 @@
 /**
- * The hold's locks since migration 017 (hold_lock_client_and_providers, and
- * the provider's availability bump inside the insert's statement), held from a
+ * The hold's locks since migration 017 (the providers' locks and the
+ * provider's availability bump inside the insert's statement), held from a
  * second connection. PostgreSQL only.
  */
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the hold\'s locks, one round tr
         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     [namespace],
   )).rows;
-
+  /** Runs `body` while the locker's open transaction holds the advisory lock (namespace, key); rolls back after. */
+  const whileLocked = async (namespace: number, key: string, body: () => Promise<void>) => {
+    await the.locker.query('BEGIN');
+    await the.locker.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [namespace, key]);
+    try {
+      await body();
+    } finally {
+      await the.locker.query('ROLLBACK').catch(() => {});
+    }
+  };
 
   /** The locker bumps the provider's row as a cancel would: it must not wait for the hold; then the hold gets its 201. */
   const bumpWithoutWaitingThenCommit = async (providerId: string, held: Promise<{ statusCode: number; body: string }>) => {
@@ -42,18 +51,14 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the hold\'s locks, one round tr
   it('the client\'s lock comes first: while it is held elsewhere the hold waits, no provider\'s lock taken', async () => {
     const p = await provider();
     const c = await createUser(the.server, 'client');
-    await the.locker.query('BEGIN');
-    await the.locker.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CLIENT_LOCK, c.id]);
-    try {
+    await whileLocked(CLIENT_LOCK, c.id, async () => {
       const held = c.call('POST', '/v1/bookings', { providerId: p.id, start: `${upcomingDate(1)}T10:00:00Z` });
       expect(await settledWithin(held, 500)).toBe(false);
       expect(await advisoryLocks(CLIENT_LOCK)).toEqual(expect.arrayContaining([{ granted: false }]));
       expect(await advisoryLocks(PROVIDER_LOCK)).toEqual([]);
       await the.locker.query('COMMIT');
       expect((await held).statusCode).toBe(201);
-    } finally {
-      await the.locker.query('ROLLBACK').catch(() => {});
-    }
+    });
   });
 
   // The insert's statement takes the provider's lock first and bumps the provider's row after it; the other
@@ -61,15 +66,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the hold\'s locks, one round tr
   it('a hold waiting for the provider\'s lock (in its insert\'s statement) does not hold the provider\'s row yet', async () => {
     const p = await provider();
     const c = await createUser(the.server, 'client');
-    await the.locker.query('BEGIN');
-    await the.locker.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PROVIDER_LOCK, p.id]);
-    try {
+    await whileLocked(PROVIDER_LOCK, p.id, async () => {
       const held = c.call('POST', '/v1/bookings', { providerId: p.id, start: `${upcomingDate(3)}T10:00:00Z` });
       expect(await settledWithin(held, 500)).toBe(false);
       await bumpWithoutWaitingThenCommit(p.id, held);
-    } finally {
-      await the.locker.query('ROLLBACK').catch(() => {});
-    }
+    });
   });
 
   // A cancel takes no provider's lock: it changes the booking (and its blocks), then bumps the provider's

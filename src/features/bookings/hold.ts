@@ -166,7 +166,6 @@ export async function insertHoldUnderLocks(
         // 186 / 250 / 187 -> 240 / 271 / 266 created/s; the PostgreSQL race 76 / 90 / 83 -> 66 / 75 / 65 holds/s (its
         // losers, 3 of 4, parsed and planned this bigger statement before being refused), and 79 / 78 / 88 against
         // 59 / 64 / 76 once repeated statements were prepared (db/statement-names.ts).
-
         const clientKey = hold.eventTypeId !== null ? clientKeyOf(clientTime) : null;
         const { held, lapsedIds } = await insertHoldRecordingEvent(tx, newHold, counts.dbNow, { providerIds, refuseTakenFor, clientKey });
         released = await recordExpiries(tx, await findBookings(tx, lapsedIds));

@@ -1,4 +1,4 @@
-import { countActiveKeys, findActiveKeyOwner, insertApiKey, oldestActiveKeyNamed, revokeKey } from '../../db/api-keys-repo.js';
+import { countActiveKeys, findActiveKeyOwner, type KeyPrincipalRow, insertApiKey, oldestActiveKeyNamed, revokeKey } from '../../db/api-keys-repo.js';
 import { findFirstAdmin, insertUser, staffProviderIds } from '../../db/users-repo.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { AppError } from '../../domain/errors.js';
@@ -19,33 +19,31 @@ function adminKeyDigest(key: string): Buffer {
  * The slot-read fast path answers from memory with it (http/fast-slot-reads.ts).
  */
 export function authenticateFromMemory(ctx: AppContext, secret: string): Principal | undefined {
-  return principalInMemory(ctx, apiKeyDigest(secret));
+  const digest = apiKeyDigest(secret);
+  if (isAdminKey(ctx, digest)) return adminPrincipal(ctx);
+  const owner = ctx.keyCache?.get(digest.toString('hex'), Date.now());
+  return owner && owner.role !== 'staff' ? principalOf(owner) : undefined; // staff: see authenticate
 }
 
-function principalInMemory(ctx: AppContext, digest: Buffer): Principal | undefined {
-  if (ctx.config.adminApiKey !== null && timingSafeEqual(digest, adminKeyDigest(ctx.config.adminApiKey))) {
-    return { userId: ctx.adminUserId, role: 'admin', keyId: null };
-  }
-  const owner = ctx.keyCache?.get(digest.toString('hex'), Date.now());
-  // Staff act for their providers (access/policy.ts): read on every request (not cached with the key), so a change applies at the next one.
-  return owner && owner.role !== 'staff' ? { userId: owner.userId, role: owner.role, keyId: owner.keyId } : undefined;
-}
+const isAdminKey = (ctx: AppContext, digest: Buffer) =>
+  ctx.config.adminApiKey !== null && timingSafeEqual(digest, adminKeyDigest(ctx.config.adminApiKey));
+const adminPrincipal = (ctx: AppContext): Principal => ({ userId: ctx.adminUserId, role: 'admin', keyId: null });
+const principalOf = (owner: KeyPrincipalRow): Principal => ({ userId: owner.userId, role: owner.role, keyId: owner.keyId });
 
 export async function authenticate(ctx: AppContext, secret: string | undefined): Promise<Principal> {
   if (!secret) throw new AppError('unauthenticated', 'Send an API key as "Authorization: Bearer <key>" or ?apiKey=.');
   // One SHA-256 of the key per request: compared in constant time with ADMIN_API_KEY's, then looked up.
   const digest = apiKeyDigest(secret);
-  const known = principalInMemory(ctx, digest);
-  if (known) return known;
+  if (isAdminKey(ctx, digest)) return adminPrincipal(ctx);
   const hash = digest.toString('hex');
   const ticket = ctx.keyCache?.ticket() ?? 0;
   const cached = ctx.keyCache?.get(hash, Date.now());
   const owner = cached ?? (await findActiveKeyOwner(ctx.db, hash));
   if (!owner) throw new AppError('unauthenticated', 'The API key is unknown, expired or revoked.');
   if (!cached) ctx.keyCache?.set(ticket, hash, owner, Date.now(), owner.expiresAt);
-  const principal: Principal = { userId: owner.userId, role: owner.role, keyId: owner.keyId };
-  if (owner.role === 'staff') return { ...principal, providerIds: await staffProviderIds(ctx.db, owner.userId) }; // read each time: see principalInMemory
-  return principal;
+  // Staff act for their providers (access/policy.ts): read on every request (not cached with the key), so a change applies at the next one.
+  if (owner.role === 'staff') return { ...principalOf(owner), providerIds: await staffProviderIds(ctx.db, owner.userId) };
+  return principalOf(owner);
 }
 
 /** Creates and stores a key for a user; the secret is returned here and never again. */

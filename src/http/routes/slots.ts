@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppContext, Principal } from '../../features/context.js';
 import type { RenderedSlots } from '../../features/slots/slot-cache.js';
 import { renderedSlotsInMemory, renderSlots } from '../../features/slots/slots.js';
-import { renderedEventTypeSlotsInMemory, renderEventTypeSlots } from '../../features/slots/event-type-slots.js';
+import { renderedEventTypeSlotsInMemory, renderEventTypeSlots, type EventTypeSlotsQuery } from '../../features/slots/event-type-slots.js';
 import { AppError, invalidField } from '../../domain/errors.js';
 import { Security } from '../schemas/common.js';
 import { Slots, SlotsQuery } from '../schemas/bookings.js';
@@ -31,10 +31,16 @@ function v1Provider(principal: Principal | null, providerId: string | undefined)
  * fast path's (http/fast-slot-reads.ts), which answers the same question before Fastify routes it.
  */
 export function slotsAnswer(ctx: AppContext, principal: Principal | null, query: Static<typeof SlotsQuery>): Promise<RenderedSlots> {
+  const typeQuery = eventTypeQueryOf(query);
+  return typeQuery
+    ? renderEventTypeSlots(ctx, principal, typeQuery, renderBody)
+    : renderSlots(ctx, { ...query, providerId: v1Provider(principal, query.providerId) }, renderBody);
+}
+
+/** An event type's question (eventTypeId given; providerId then narrows it to one host), or null for a v1 one. */
+function eventTypeQueryOf(query: Static<typeof SlotsQuery>): EventTypeSlotsQuery | null {
   const { eventTypeId, providerId, ...rest } = query;
-  return eventTypeId !== undefined
-    ? renderEventTypeSlots(ctx, principal, { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) }, renderBody)
-    : renderSlots(ctx, { ...rest, providerId: v1Provider(principal, providerId) }, renderBody);
+  return eventTypeId === undefined ? null : { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) };
 }
 
 /**
@@ -43,11 +49,10 @@ export function slotsAnswer(ctx: AppContext, principal: Principal | null, query:
  * Throws what slotsAnswer would reject with (a bad duration, zone or range, a type not readable).
  */
 export function slotsAnswerInMemory(ctx: AppContext, principal: Principal | null, query: Static<typeof SlotsQuery>): RenderedSlots | undefined {
-  const { eventTypeId, providerId, ...rest } = query;
-  if (eventTypeId !== undefined) {
-    return renderedEventTypeSlotsInMemory(ctx, principal, { ...rest, eventTypeId, ...(providerId !== undefined ? { providerId } : {}) });
-  }
-  return principal === null || providerId === undefined ? undefined : renderedSlotsInMemory(ctx, { ...rest, providerId });
+  const typeQuery = eventTypeQueryOf(query);
+  if (typeQuery) return renderedEventTypeSlotsInMemory(ctx, principal, typeQuery);
+  const { providerId } = query;
+  return principal === null || providerId === undefined ? undefined : renderedSlotsInMemory(ctx, { ...query, providerId });
 }
 
 export const SLOTS_CACHE_CONTROL = 'private, no-cache';
