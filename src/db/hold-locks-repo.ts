@@ -45,17 +45,28 @@ export interface ClientHoldCounts {
   dbNow: number;
 }
 
+type CountsRow = {
+  live_holds: number; first_expiry_seconds: number | null; upcoming: number; upcoming_by_provider: Record<string, number>; db_now: Date;
+};
+const toCounts = (r: CountsRow): ClientHoldCounts => ({
+  liveHolds: r.live_holds,
+  secondsToFirstExpiry: r.first_expiry_seconds,
+  upcoming: r.upcoming,
+  upcomingByProvider: r.upcoming_by_provider,
+  dbNow: r.db_now.getTime(),
+});
+
 /** Takes the client's lock (CLIENT_LOCK) and reads its counts after it, in one round trip (migrations/016). */
 export async function lockClientAndCount(q: Queryable, clientId: string): Promise<ClientHoldCounts> {
-  const { rows } = await q.query<{
-    live_holds: number; first_expiry_seconds: number | null; upcoming: number; upcoming_by_provider: Record<string, number>; db_now: Date;
-  }>('SELECT * FROM hold_lock_client($1)', [clientId]);
-  const r = rows[0]!;
-  return {
-    liveHolds: r.live_holds,
-    secondsToFirstExpiry: r.first_expiry_seconds,
-    upcoming: r.upcoming,
-    upcomingByProvider: r.upcoming_by_provider,
-    dbNow: r.db_now.getTime(),
-  };
+  const { rows } = await q.query<CountsRow>('SELECT * FROM hold_lock_client($1)', [clientId]);
+  return toCounts(rows[0]!);
+}
+
+/**
+ * The same counts without the lock (migrations/018): only to choose which refusal a hold
+ * refused before its transaction gets, never to let one through.
+ */
+export async function readClientCounts(q: Queryable, clientId: string): Promise<ClientHoldCounts> {
+  const { rows } = await q.query<CountsRow>('SELECT * FROM client_hold_counts($1)', [clientId]);
+  return toCounts(rows[0]!);
 }

@@ -2,10 +2,12 @@
  * A hold of a time that a live booking already takes is refused before the
  * provider's lock (hold_lock_providers, migrations/016), so the losers of a
  * race do not queue behind the winner; a free time still waits for the lock.
- * PostgreSQL only: the provider's lock is held from a second connection.
+ * And, once the taken time is committed, before the hold's transaction (the
+ * route's read sees it, migrations/018): not even the client's lock is waited for.
+ * PostgreSQL only: the locks are held from a second connection.
  */
 import { describe, expect, it } from 'vitest';
-import { PROVIDER_LOCK } from '../../src/features/bookings/hold.js';
+import { CLIENT_LOCK, PROVIDER_LOCK } from '../../src/features/bookings/hold.js';
 import { upcomingDate } from '../helpers/api.js';
 import { serverWithLocker } from '../helpers/locker.js';
 import { ADMIN_KEY } from '../helpers/server.js';
@@ -24,17 +26,28 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('a taken time is refused before 
     return { id: res.json().user.id as string, key: res.json().apiKey as string };
   };
 
-  it('a second hold of a held time answers 409 while the lock is held elsewhere; a free time waits for it', async () => {
+  /** A provider (UTC, weekdays 09:00-17:00) whose next Monday at `time` a first client holds, and a second client. */
+  const heldByAnother = async (time: string) => {
     const provider = await user('provider');
     const weekly = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((day) => ({ day, start: '09:00', end: '17:00' }));
     expect((await call(ADMIN_KEY, 'PUT', `/v1/providers/${provider.id}/schedule`, { timeZone: 'UTC', weekly })).statusCode).toBe(200);
     const [first, second] = [await user('client'), await user('client')];
     const monday = upcomingDate(1);
-    const taken = `${monday}T10:00:00Z`;
+    const taken = `${monday}T${time}:00Z`;
     expect((await call(first.key, 'POST', '/v1/bookings', { providerId: provider.id, start: taken })).statusCode).toBe(201);
+    return { provider, second, monday, taken };
+  };
+
+  // The provider's lock: refused by hold_lock_providers (in the insert's statement); the client's
+  // lock, which the transaction takes first: refused by the route's read, before any transaction.
+  it.each([
+    { lock: 'the provider\'s', namespace: PROVIDER_LOCK, whose: 'provider' },
+    { lock: 'the client\'s own', namespace: CLIENT_LOCK, whose: 'client' },
+  ] as const)('a hold of a held time answers 409 while $lock lock is held elsewhere; a free time waits for it', async ({ namespace, whose }) => {
+    const { provider, second, monday, taken } = await heldByAnother('10:00');
 
     await the.locker.query('BEGIN');
-    await the.locker.query(`SELECT pg_advisory_xact_lock(${PROVIDER_LOCK}, hashtext($1))`, [provider.id]);
+    await the.locker.query(`SELECT pg_advisory_xact_lock(${namespace}, hashtext($1))`, [whose === 'provider' ? provider.id : second.id]);
     try {
       const refused = call(second.key, 'POST', '/v1/bookings', { providerId: provider.id, start: taken });
       expect(await settledWithin(refused, 3000)).toBe(true);

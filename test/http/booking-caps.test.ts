@@ -48,4 +48,50 @@ describe('caps on a client\'s upcoming bookings, and the booking horizon', () =>
     expect(refused.detail).toContain('365 days');
     await holdOk(client.call, provider.id, slot(plusDays(upcomingDate(1, 340), 0), 0));
   });
+
+  // A time a live booking takes is refused before the hold's transaction (migrations/018); the caps still answer first.
+  describe('a taken time, refused before the transaction, gets the answer the transaction would give', () => {
+    it('a client at the hold cap gets 429 too_many_holds, at a booking cap 409 too_many_bookings, beyond the horizon 422', async () => {
+      const provider = await providerWithHours(server);
+      const far = await providerWithHours(server);
+      const owner = await createUser(server, 'client');
+      const day = upcomingDate(1);
+      const farDay = upcomingDate(1, 380);
+      const taken = slot(day, 0);
+      await holdOk(owner.call, provider.id, taken);
+
+      // Three upcoming bookings with the provider (the cap is 3): the per-provider cap, not the taken time.
+      const capped = await createUser(server, 'client');
+      for (let i = 1; i <= 3; i++) await holdOk(capped.call, provider.id, slot(day, i));
+      expect(expectProblem(await hold(capped.call, provider.id, taken), 409).code).toBe('too_many_bookings');
+
+      // Beyond the horizon is checked before the counts are compared, taken or not.
+      const client = await createUser(server, 'client');
+      expect(expectProblem(await hold(client.call, far.id, slot(farDay, 0)), 422).code).toBe('not_bookable');
+
+      // A client with room gets the taken time's 409.
+      const taker = expectProblem(await hold(client.call, provider.id, taken), 409);
+      expect(taker.code).toBe('slot_taken');
+    });
+
+    it('a client holding the most unconfirmed slots gets 429 for a taken time as for a free one', async () => {
+      const holdCapped = await startTestServer({ MAX_HOLDS_PER_CLIENT: '2' });
+      try {
+        const provider = await providerWithHours(holdCapped);
+        const owner = await createUser(holdCapped, 'client');
+        const client = await createUser(holdCapped, 'client');
+        const day = upcomingDate(1);
+        await holdOk(owner.call, provider.id, slot(day, 0));
+        const first = await holdOk(client.call, provider.id, slot(day, 1));
+        await holdOk(client.call, provider.id, slot(day, 2));
+        expect(expectProblem(await hold(client.call, provider.id, slot(day, 0)), 429).code).toBe('too_many_holds');
+        expect(expectProblem(await hold(client.call, provider.id, slot(day, 3)), 429).code).toBe('too_many_holds');
+        // Room again: the taken time is the answer.
+        expect((await client.call('POST', `/v1/bookings/${first.id}/cancel`, {})).statusCode).toBe(200);
+        expect(expectProblem(await hold(client.call, provider.id, slot(day, 0)), 409).code).toBe('slot_taken');
+      } finally {
+        await holdCapped.close();
+      }
+    });
+  });
 });

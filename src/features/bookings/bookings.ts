@@ -6,11 +6,11 @@ import { isBookableSlot } from '../../domain/slots.js';
 import { requireAccess } from '../access/policy.js';
 import { loadProviderAvailability } from '../availability/availability-rules.js';
 import type { AppContext, Principal } from '../context.js';
-import type { Interval } from '../../domain/intervals.js';
+import { overlaps, type Interval } from '../../domain/intervals.js';
 import { bookingListScope } from './booking-list-scope.js';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../platform/pagination.js';
 import { checkDuration, DEFAULT_DURATION_MINUTES } from '../slots/slots.js';
-import { insertHoldUnderLocks, resolveClient } from './hold.js';
+import { insertHoldUnderLocks, refuseTakenTime, resolveClient } from './hold.js';
 import { hostsOf, toBookingView, viewOf, viewsOf, type BookingView } from './views.js';
 
 export { toBookingView, type BookingView } from './views.js';
@@ -34,7 +34,8 @@ export async function holdBooking(
   const duration = checkDuration('duration', input.duration ?? DEFAULT_DURATION_MINUTES);
   const clientId = await resolveClient(ctx, caller, input.clientId, [input.providerId]);
   const slot = { start: input.start, end: input.start + duration * 60_000 };
-  const provider = await checkV1Slot(ctx, input.providerId, slot);
+  const provider = await checkV1Slot(ctx, input.providerId, slot, { seeTaken: true });
+  if (provider.taken) await refuseTakenTime(ctx, caller, clientId, { providerId: provider.id, start: slot.start });
   const held = await insertHoldUnderLocks(ctx, caller, {
     providerId: provider.id,
     clientId,
@@ -48,9 +49,19 @@ export async function holdBooking(
   return toBookingView(held);
 }
 
-/** The v1 rules for one slot (grid, notice, working time, calendar busy time); the provider, or a 404/409/422. */
-export async function checkV1Slot(ctx: AppContext, providerId: string, slot: Interval): Promise<{ id: string }> {
-  const { provider, rules, calendarBusy } = await loadProviderAvailability(ctx.db, providerId, slot, { busy: false });
+/**
+ * The v1 rules for one slot (grid, notice, working time, calendar busy time); the provider, or a 404/409/422.
+ * `seeTaken`: the same read also tells whether a live booking takes the slot now (`taken`), for a
+ * new hold to be refused before its transaction (refuseTakenTime); a reschedule's own booking
+ * may take its new time, so it leaves that to the exclusion constraint.
+ */
+export async function checkV1Slot(
+  ctx: AppContext,
+  providerId: string,
+  slot: Interval,
+  options: { seeTaken: boolean } = { seeTaken: false },
+): Promise<{ id: string; taken: boolean }> {
+  const { provider, rules, calendarBusy, busy } = await loadProviderAvailability(ctx.db, providerId, slot, { busy: options.seeTaken });
   const verdict = isBookableSlot(
     {
       available: effectiveAvailability(rules, slot),
@@ -70,7 +81,7 @@ export async function checkV1Slot(ctx: AppContext, providerId: string, slot: Int
     ctx.metrics.countBooking('not_bookable');
     throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
   }
-  return provider;
+  return { id: provider.id, taken: busy.some((b) => overlaps(b, slot)) };
 }
 
 export async function getBooking(ctx: AppContext, caller: Principal, id: string): Promise<BookingView> {

@@ -1,6 +1,6 @@
 import { findBookings, insertHold, type BookingRecord, type NewHold } from '../../db/bookings-repo.js';
 import { clientKeyOf } from '../../db/client-blocks-repo.js';
-import { lockClientAndCount, lockProvidersAndReleaseLapsed, type ClientHoldCounts } from '../../db/hold-locks-repo.js';
+import { lockClientAndCount, lockProvidersAndReleaseLapsed, readClientCounts, type ClientHoldCounts } from '../../db/hold-locks-repo.js';
 import { SQLSTATE, sqlState, type Queryable } from '../../db/database.js';
 import { bumpAvailabilityVersion, findUserById } from '../../db/users-repo.js';
 import { AppError, invalidField } from '../../domain/errors.js';
@@ -195,12 +195,37 @@ export async function insertHoldUnderLocks(
   }
 }
 
+/**
+ * A client's hold for a time that the route's read found taken by a live booking, refused
+ * without a transaction (migrations/018: in a race for one time most requests lose, and each
+ * took the client's lock and sent the insert only to be refused). The client's hold and
+ * booking caps answer first, on counts read without the lock, as they would under it.
+ * Only ever a refusal: a time not seen taken here is decided by the exclusion constraint.
+ */
+export async function refuseTakenTime(
+  ctx: AppContext,
+  caller: Principal,
+  clientId: string,
+  booking: { providerId: string; start: number; horizonDays?: number },
+): Promise<never> {
+  try {
+    const counts = await readClientCounts(ctx.db, clientId);
+    ensureRoomForAnotherHold(ctx, caller, clientId, counts);
+    enforceBookingCaps(ctx, caller, { clientId, ...booking }, counts);
+  } catch (error) {
+    throw bookingConflict(ctx, error);
+  }
+  throw slotTaken(ctx);
+}
+
+function slotTaken(ctx: AppContext): AppError {
+  ctx.metrics.countBooking('conflict');
+  return new AppError('slot_taken', 'This time (with its buffers) overlaps a booking that is held, pending or confirmed.');
+}
+
 /** An exclusion violation is the time being taken (409); other errors pass through, counted. */
 export function bookingConflict(ctx: AppContext, error: unknown): unknown {
-  if (sqlState(error) === SQLSTATE.exclusionViolation) {
-    ctx.metrics.countBooking('conflict');
-    return new AppError('slot_taken', 'This time (with its buffers) overlaps a booking that is held, pending or confirmed.');
-  }
+  if (sqlState(error) === SQLSTATE.exclusionViolation) return slotTaken(ctx);
   if (error instanceof AppError && error.code === 'too_many_holds') {
     ctx.metrics.countBooking('too_many_holds');
     ctx.metrics.rateLimited.labels('holds').inc();
