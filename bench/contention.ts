@@ -210,7 +210,7 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
         columns: ['check', 'value', 'expected', 'met?'],
         rows,
         notes: [
-          `PostgreSQL from scripts/postgres-start.sh with PGTEST_DIR=${PG_DIR} PGTEST_PORT=${PG_PORT} (a cluster of its own, stopped afterwards if the bench started it), fresh database ${dbName}, dropped afterwards; both servers with DATABASE_URL (pool of 10 connections each).`,
+          `PostgreSQL from scripts/postgres-start.sh with PGTEST_DIR=${PG_DIR} PGTEST_PORT=${PG_PORT} (a cluster of its own, stopped afterwards if the bench started it), fresh database ${dbName}, dropped afterwards; both servers with DATABASE_URL (pool of 10 connections each), npm start's command line without its memory flags, as the container runs it (bench/lib/proc.ts startEngine).`,
           `${PROVIDERS} providers (Mon-Fri 09:00-17:00 Europe/Berlin) x ${SLOTS / PROVIDERS} consecutive free 15-minute slots; ${ATTEMPTS_PER_SLOT} attempts per slot from ${ATTEMPTS_PER_SLOT} different clients, split between the two servers; ${total / HOLDS_PER_CLIENT} clients with ${HOLDS_PER_CLIENT} attempts each; all ${int(total)} requests issued at once (up to ${SOCKETS_PER_SERVER} connections per server).`,
           'Holds/s counts the winners only: the other 1,500 answers are part of the same wall time.',
         ],

@@ -44,7 +44,8 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { killAllChildren(); process.exit(130); });
 
-// Every server runs `npm start`'s command line (bench/lib/proc.ts startEngine): transpile src/ now, as
+// Every server runs `npm start`'s command line (on PostgreSQL without its memory flags, as the container runs it:
+// bench/lib/proc.ts startEngine): transpile src/ now, as
 // `npm ci`'s prepare does, so that no timed start pays for it.
 execFileSync(process.execPath, ['scripts/start.mjs', '--build'], { cwd: ROOT, stdio: 'ignore' });
 
@@ -129,7 +130,7 @@ raw.contention = contention instanceof Error || !want('contention') ? { error: (
 if (!(http instanceof Error) && !(contention instanceof Error) && contention.slotsLoad) {
   const { label, result, bare } = contention.slotsLoad;
   http.http.rows.splice(2, 0, slotsRow(label, result, bare), bareRow('bare node:http, the PostgreSQL row\'s bytes, alternating with it', bare));
-  http.http.notes.push('The PostgreSQL rows are the same load run during table 4 against server 1 of the two, with PostgreSQL on the same 2 cores, alternating with a bare server answering that response\'s bytes.');
+  http.http.notes.push('The PostgreSQL rows are the same load run during table 4 against server 1 of the two (without `npm start`\'s memory flags, as the container runs it), with PostgreSQL on the same 2 cores, alternating with a bare server answering that response\'s bytes.');
 }
 
 if (!partial) {
@@ -144,7 +145,7 @@ if (!partial) {
     notes: [
       'VmHWM is the kernel\'s high-water mark over the whole life of the process, start-up included; VmHWM above every sampled peak means the peak came during start-up, before the server answered /health.',
       'Table 3\'s server runs the embedded database (PGlite, PostgreSQL compiled to WebAssembly) inside the same process, on an on-disk DATA_DIR that a previous start initialised (its second start is measured). The DATA_DIR=memory row is one extra start of the same server in memory, stopped 1 s after /health: it unpacks the migrated snapshot (src/db/embedded-snapshot.ts), or without one runs initdb, inside the process at every start.',
-      'Both kinds run `npm start`\'s command line without npm in front (scripts/start.mjs: src/ transpiled by esbuild into .start/, node flags from package.json).',
+      'The embedded servers run `npm start`\'s command line without npm in front (scripts/start.mjs: src/ transpiled by esbuild into .start/, node flags from package.json: --max-semi-space-size=2 --optimize-for-size, which keep them under 200 MB); the servers on PostgreSQL run the same without those memory flags, as the container does (docs/container.md: `node dist/main.js`; bench/lib/proc.ts startEngine says what the flags cost them).',
       'The servers of table 4 are sampled during table 4 only: sampling stops (VmHWM read) before table 7\'s race runs on them.',
     ],
   });

@@ -239,13 +239,22 @@ export function startCommand(tree: string): StartCommand {
   throw new Error(`bench: cannot run the start script of ${tree} without a shell: ${script}`);
 }
 
+/** The node flags `npm start` gives the embedded server for its memory target (package.json; the README says why). */
+const MEMORY_FLAGS = /^--(max-semi-space-size|optimize-for-size|max-old-space-size)(=|$)/;
+
 /**
- * The engine of `tree` (ours by default) as `npm start` runs it, without npm in front: node's flags in
- * `nodeArgs` (e.g. profileArgs()) go before the tree's own, so every table measures what a user runs.
+ * The engine of `tree` (ours by default) as users run it, without npm in front: on the embedded database,
+ * `npm start`'s command line; on PostgreSQL (`env.DATABASE_URL`), the same without its memory flags, as
+ * the container runs it (docs/container.md: `node dist/main.js`, no flags; the same code, built by tsc where
+ * .start/ is esbuild's). Those flags keep the embedded server, database included, under 200 MB and cost CPU:
+ * table 4's race, two servers with and without them alternated (4 pairs, load 1.3-1.6), 122-144 vs 152-173
+ * holds/s, the servers' CPU 1.80-2.17 vs 1.45-1.61 ms per request; a server on PostgreSQL peaks near 110 MB.
+ * `nodeArgs` (e.g. profileArgs()) go before the tree's own.
  */
 export function startEngine(o: { tree?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<Server> {
   const tree = o.tree ?? ROOT;
   const cmd = startCommand(tree);
-  const argv = [...(o.nodeArgs ?? []), ...cmd.argv];
+  const own = o.env?.DATABASE_URL ? cmd.argv.filter((a) => !MEMORY_FLAGS.test(a)) : cmd.argv;
+  const argv = [...(o.nodeArgs ?? []), ...own];
   return startServer(argv.join(' '), { env: { ...cmd.env, ...o.env }, cwd: tree, argv, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
 }
