@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/db/database.js';
 import { EventFeed, type AvailabilityChange } from '../../src/platform/change-feed/change-feed.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -93,6 +95,58 @@ describe('EventFeed', () => {
       expect(plain).toEqual([{ providerId: 'prov_replay', version: 8 }]); // onChange sees every change, subscribed or not
     } finally {
       await Promise.all([replaying.stop(), quiet.stop()]);
+    }
+  });
+
+  it('a poll reads again only what was in flight at the last one: settled changes are not read again', async () => {
+    // Counts the event rows each of its queries returns (the settled mark comes as a row without an event).
+    const read: number[] = [];
+    const counting: Queryable = {
+      query: async (sql, params) => {
+        const result = await server.db.query(sql, params);
+        if (sql.includes('settled_below')) read.push((result.rows as { id: string | null }[]).filter((r) => r.id !== null).length);
+        return result as never;
+      },
+      exec: (sql) => server.db.exec(sql),
+    };
+    const tailing = new EventFeed(counting, { pollMs: 50 });
+    await tailing.start();
+    try {
+      const got: AvailabilityChange[] = [];
+      tailing.subscribe(['prov_settled'], (c) => got.push(c));
+      for (let v = 1; v <= 30; v++) await insert('prov_settled', v);
+      await waitFor(got, 30);
+      expect(got).toHaveLength(30);
+      read.length = 0;
+      await new Promise((r) => setTimeout(r, 300)); // several polls, nothing new: the 30 rows are still in the 10 s window
+      expect(read.length).toBeGreaterThan(2);
+      expect(Math.max(...read)).toBe(0);
+    } finally {
+      await tailing.stop();
+    }
+  });
+
+  // Two transactions at once: PostgreSQL only (the embedded database runs one at a time).
+  it.skipIf(!process.env.TEST_DATABASE_URL)('a transaction that took its id before a newer one committed, and commits after polls read that one, arrives', async () => {
+    const slow = new pg.Client({ connectionString: server.databaseUrl! });
+    await slow.connect();
+    try {
+      const got: AvailabilityChange[] = [];
+      feed.subscribe(['prov_inflight'], (c) => got.push(c));
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO events (id, type, provider_id, data) VALUES ($1, 'availability.changed', 'prov_inflight', '{"providerId": "prov_inflight", "version": 1}')`,
+        [`evt_feedtest_inflight_${Math.random().toString(36).slice(2)}`],
+      );
+      await insert('prov_inflight', 2); // a later transaction (a higher id) commits first
+      await waitFor(got, 1);
+      await new Promise((r) => setTimeout(r, 300)); // polls read it, and the open one holds the mark back
+      await slow.query('COMMIT');
+      await waitFor(got, 2);
+      expect(got).toEqual([{ providerId: 'prov_inflight', version: 2 }, { providerId: 'prov_inflight', version: 1 }]);
+    } finally {
+      await slow.query('ROLLBACK').catch(() => {});
+      await slow.end();
     }
   });
 });

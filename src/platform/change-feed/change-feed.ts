@@ -102,9 +102,13 @@ export interface EventFeedOptions {
 }
 
 interface Row {
-  id: string;
+  /** xmin of this statement's snapshot: every transaction below it had ended when the rows were read. */
+  settled_below: string;
+  /** The event's columns; null when no event matched (the row then only carries settled_below). */
+  id: string | null;
   provider_id: string;
   version: number;
+  tx_id: string;
   created_at: string;
   at_ms: number;
 }
@@ -116,12 +120,20 @@ interface Row {
  * Ordering: event ids are random text and created_at is now(), i.e. the
  * writing transaction's START time, so neither follows commit order: a
  * transaction that started earlier can commit after rows with a later
- * created_at were already read. So each poll re-reads a window of
- * `lookbackMs` (default 10 s) behind the newest created_at seen and dedupes by
- * event id (a set pruned to that window). A change is missed only if its
- * transaction ran longer than the window between start and commit; booking
- * and availability transactions are short (milliseconds). created_at comes
- * from the database's clock, so processes with skewed clocks agree.
+ * created_at were already read. What does bound it is the writing transaction's
+ * id (tx_id): each poll's query also returns the xmin of its own snapshot,
+ * below which every transaction had ended when it read, so no row with a
+ * smaller tx_id can appear later; the next poll reads from there. Normally that
+ * leaves only the transactions in flight at the last poll to read again, where
+ * each poll re-read every event of a 10 s window: with two processes taking
+ * holds, one such poll per NOTIFY read hundreds of rows, 1.3 ms of PostgreSQL
+ * each (pg_stat_statements). A transaction left open holds that xmin back (any
+ * database's: xids are the cluster's), so reads are also bounded, as before, by
+ * a window of `lookbackMs` (default 10 s) behind the newest created_at seen: a
+ * change is missed only if its transaction ran longer than that between start
+ * and commit; booking and availability transactions are short (milliseconds).
+ * Rows read twice are deduped by event id (a set pruned to the window).
+ * created_at comes from the database's clock, so processes with skewed clocks agree.
  *
  * At start the window that already exists is read and marked seen without
  * being dispatched (unless replayOnStart): subscribers see changes from boot on.
@@ -131,6 +143,8 @@ export class EventFeed implements ChangeFeed {
   private readonly seen = new Map<string, number>(); // event id -> created_at ms
   private highWater: string | null = null; // newest created_at seen, as the database's text (microseconds kept)
   private highWaterMs = 0;
+  /** Transactions below this id had all ended when the last complete poll read (null: read the whole window). */
+  private settledBelow: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -220,26 +234,33 @@ export class EventFeed implements ChangeFeed {
   private async poll(dispatch: boolean): Promise<void> {
     if (this.highWater === null) return;
     const startedAt = Date.now();
-    // Keyset pages over (created_at, id) from the window's start.
-    let after: { at: string; id: string } | null = null;
+    // Keyset pages over (tx_id, id) from the settled mark, within the window.
+    let after: { tx: string; id: string } | null = null;
     const from = this.highWater;
+    let settledBelow: string | null = null;
     for (let page = 0; page < 100 && !this.stopped; page++) {
       const result: { rows: Row[] } = await this.db.query<Row>(
-        `SELECT id, provider_id, (data->>'version')::int AS version, created_at::text AS created_at,
-                (extract(epoch FROM created_at) * 1000)::float8 AS at_ms
-           FROM events
-          WHERE type = 'availability.changed'
-            AND created_at >= $1::timestamptz - make_interval(secs => $2::double precision / 1000)
-            AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::text))
-          ORDER BY created_at, id
-          LIMIT $5`,
-        [from, this.lookbackMs, after?.at ?? null, after?.id ?? null, this.batch],
+        `SELECT w.settled_below::text AS settled_below, e.*
+           FROM (SELECT txid_snapshot_xmin(txid_current_snapshot()) AS settled_below) w
+           LEFT JOIN LATERAL (
+             SELECT id, provider_id, (data->>'version')::int AS version, tx_id::text AS tx_id, created_at::text AS created_at,
+                    (extract(epoch FROM created_at) * 1000)::float8 AS at_ms
+               FROM events
+              WHERE type = 'availability.changed'
+                AND ($1::bigint IS NULL OR tx_id >= $1::bigint)
+                AND created_at >= $2::timestamptz - make_interval(secs => $3::double precision / 1000)
+                AND ($4::bigint IS NULL OR (tx_id, id) > ($4::bigint, $5::text))
+              ORDER BY tx_id, id
+              LIMIT $6) e ON true`,
+        [this.settledBelow, from, this.lookbackMs, after?.tx ?? null, after?.id ?? null, this.batch],
       );
-      const rows = result.rows;
+      const rows = result.rows.filter((row) => row.id !== null);
+      // The first page's mark is the lowest: what commits while later pages are read is above it.
+      settledBelow ??= result.rows[0]!.settled_below;
       for (const row of rows) {
         const at = Number(row.at_ms);
-        if (!this.seen.has(row.id)) {
-          this.seen.set(row.id, at);
+        if (!this.seen.has(row.id!)) {
+          this.seen.set(row.id!, at);
           if (dispatch) this.dispatch({ providerId: row.provider_id, version: Number(row.version) });
         }
         if (at > this.highWaterMs) {
@@ -250,8 +271,10 @@ export class EventFeed implements ChangeFeed {
       const last: Row | undefined = rows[rows.length - 1];
       this.truncated = rows.length >= this.batch && page === 99;
       if (rows.length < this.batch || !last) break;
-      after = { at: last.created_at, id: last.id };
+      after = { tx: last.tx_id, id: last.id! };
     }
+    // A poll stopped short (page limit, stop) reads from the old mark again next time.
+    if (!this.truncated && !this.stopped && settledBelow !== null) this.settledBelow = settledBelow;
     // Forget ids that fell out of the window: they will not be read again.
     const floor = this.highWaterMs - this.lookbackMs - 1_000;
     for (const [id, at] of this.seen) if (at < floor) this.seen.delete(id);
