@@ -62,4 +62,23 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('a taken time is refused before 
       await the.locker.query('ROLLBACK').catch(() => {});
     }
   });
+
+  it('an event type\'s hold of a held time answers 409 while the client\'s own lock is held elsewhere', async () => {
+    const { provider, second, monday } = await heldByAnother('10:00');
+    const created = await call(provider.key, 'POST', '/v1/event-types', { slug: `early-${Date.now()}`, title: 'Visit', durations: [30], minimumNotice: 0 });
+    expect(created.statusCode, created.body).toBe(201);
+    const eventTypeId = created.json().id as string;
+
+    await the.locker.query('BEGIN');
+    await the.locker.query(`SELECT pg_advisory_xact_lock(${CLIENT_LOCK}, hashtext($1))`, [second.id]);
+    try {
+      // The time of the v1 hold: the provider's time, whichever kind of booking took it.
+      const refused = call(second.key, 'POST', '/v1/bookings', { eventTypeId, start: `${monday}T10:00:00Z` });
+      expect(await settledWithin(refused, 3000)).toBe(true);
+      expect((await refused).statusCode).toBe(409);
+      expect((await refused).json().code).toBe('slot_taken');
+    } finally {
+      await the.locker.query('ROLLBACK').catch(() => {});
+    }
+  });
 });

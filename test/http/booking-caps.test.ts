@@ -93,5 +93,33 @@ describe('caps on a client\'s upcoming bookings, and the booking horizon', () =>
         await holdCapped.close();
       }
     });
+
+    it('an event type: a time whose blocked range reaches a held one\'s is 409; a client at the hold cap gets 429 first', async () => {
+      const capped = await startTestServer({ MAX_HOLDS_PER_CLIENT: '2' });
+      try {
+        const provider = await providerWithHours(capped, 'UTC');
+        const created = await provider.call('POST', '/v1/event-types', {
+          slug: 'buffered-visit', title: 'Visit', durations: [60], minimumNotice: 0, bufferAfter: 15,
+        });
+        expect(created.statusCode, created.body).toBe(201);
+        const eventTypeId = created.json().id as string;
+        const holdType = (who: { call: typeof provider.call }, time: string) =>
+          who.call('POST', '/v1/bookings', { eventTypeId, start: `${day}T${time}:00Z` });
+        const owner = await createUser(capped, 'client');
+        const client = await createUser(capped, 'client');
+        const day = upcomingDate(1);
+        expect((await holdType(owner, '10:00')).statusCode).toBe(201); // blocks 10:00-11:15
+        const first = await holdType(client, '13:00');
+        expect(first.statusCode, first.body).toBe(201);
+        expect((await holdType(client, '15:00')).statusCode).toBe(201);
+        // 11:00-12:00 is free as a meeting, but its blocked range (to 12:15) starts inside the 10:00 hold's (to 11:15).
+        expect(expectProblem(await holdType(client, '11:00'), 429).code).toBe('too_many_holds');
+        expect((await client.call('POST', `/v1/bookings/${first.json().id}/cancel`, {})).statusCode).toBe(200);
+        expect(expectProblem(await holdType(client, '11:00'), 409).code).toBe('slot_taken');
+        expect((await holdType(client, '11:15')).statusCode).toBe(201); // the first start clear of it
+      } finally {
+        await capped.close();
+      }
+    });
   });
 });

@@ -12,6 +12,8 @@ import { EVENT_TYPE_LOCK, type Assignment } from './hold.js';
 export interface EligibleHost {
   providerId: string;
   zone: string;
+  /** Asked for (`seeTaken`): a live booking of this host takes the time now. */
+  taken?: boolean;
 }
 
 /**
@@ -25,13 +27,14 @@ export async function eligibleHosts(
   type: EventTypeRecord,
   candidates: readonly string[],
   slot: Interval,
+  seeTaken = false,
 ): Promise<EligibleHost[]> {
   const eligible: EligibleHost[] = [];
   const refusals: AppError[] = [];
   for (const providerId of candidates) {
     try {
-      const { zone } = await checkTypeSlot(ctx, type, providerId, slot);
-      eligible.push({ providerId, zone });
+      const { zone, taken } = await checkTypeSlot(ctx, type, providerId, slot, seeTaken);
+      eligible.push({ providerId, zone, ...(seeTaken ? { taken } : {}) });
     } catch (error) {
       if (!(error instanceof AppError) || type.spec.assignment === 'collective') throw error;
       refusals.push(error);

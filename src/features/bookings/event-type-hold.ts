@@ -4,7 +4,7 @@ import type { SeatHolder } from '../../db/team-repo.js';
 import { validateAnswers } from '../../domain/answers.js';
 import { AppError, invalidFields } from '../../domain/errors.js';
 import { blockedRange, checkEventSlot, type EventSlotVerdict } from '../../domain/event-slots.js';
-import type { Interval } from '../../domain/intervals.js';
+import { overlaps, type Interval } from '../../domain/intervals.js';
 import { exceededLimit } from '../../domain/limits.js';
 import { loadProviderAvailability } from '../availability/availability-rules.js';
 import type { AppContext, Principal } from '../context.js';
@@ -12,7 +12,7 @@ import { readableEventType } from '../event-types/event-types.js';
 import { bufferMarginMs, durationOf, eventSlotRules, hostOf, requireBookable, startsForLimits } from '../event-types/slot-rules.js';
 import { seatOccurrence } from '../event-types/host-slots.js';
 import { assignRoundRobin, eligibleHosts, ensureSeatFree, type EligibleHost } from './assignment.js';
-import { insertHoldUnderLocks, resolveClient, type HoldOptions } from './hold.js';
+import { insertHoldUnderLocks, refuseTakenTime, resolveClient, type HoldOptions } from './hold.js';
 import { toBookingView, type BookingView } from './views.js';
 
 const NOT_BOOKABLE_DETAIL: Record<Exclude<EventSlotVerdict, 'ok' | 'busy'>, string> = {
@@ -26,17 +26,20 @@ const NOT_BOOKABLE_DETAIL: Record<Exclude<EventSlotVerdict, 'ok' | 'busy'>, stri
  * Checks a proposed time of a type for one host against every rule that does
  * not count other bookings (grid, notice, window, working time, calendar busy
  * time including buffers): the same rule the slot list uses. Returns the blocked range.
+ * `seeTaken`: the same read also tells whether a live booking of the host takes
+ * that blocked range now (`taken`), for a hold to be refused before its transaction.
  */
 export async function checkTypeSlot(
   ctx: AppContext,
   type: EventTypeRecord,
   hostId: string,
   slot: Interval,
-): Promise<{ blocked: Interval; zone: string }> {
+  seeTaken = false,
+): Promise<{ blocked: Interval; zone: string; taken: boolean }> {
   const duration = (slot.end - slot.start) / 60_000;
-  const host = await loadProviderAvailability(ctx.db, hostId, slot, { busy: false, marginMs: bufferMarginMs(type) });
-  // Bookings are left to the exclusion constraint on blocked ranges (busy: false): "nobody else has it" is its job.
-  const rules = eventSlotRules(ctx, type, duration, host, slot, ctx.clock.now());
+  const host = await loadProviderAvailability(ctx.db, hostId, slot, { busy: seeTaken, marginMs: bufferMarginMs(type) });
+  // Bookings are left to the exclusion constraint on blocked ranges (the rules get none): "nobody else has it" is its job.
+  const rules = eventSlotRules(ctx, type, duration, { ...host, busy: [] }, slot, ctx.clock.now());
   const verdict = checkEventSlot(rules, slot);
   if (verdict === 'busy') {
     ctx.metrics.countBooking('conflict');
@@ -46,7 +49,8 @@ export async function checkTypeSlot(
     ctx.metrics.countBooking('not_bookable');
     throw new AppError('not_bookable', NOT_BOOKABLE_DETAIL[verdict]);
   }
-  return { blocked: blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter), zone: host.rules.timeZone };
+  const blocked = blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter);
+  return { blocked, zone: host.rules.timeZone, taken: host.busy.some((b) => overlaps(b, blocked)) };
 }
 
 /**
@@ -130,8 +134,16 @@ export async function holdEventTypeBooking(
   const clientId = await resolveClient(ctx, caller, input.clientId, candidateHosts(type, asked));
   const slot = { start: input.start, end: input.start + duration * 60_000 };
   const blocked = blockedRange(slot, type.spec.bufferBefore, type.spec.bufferAfter);
-  const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot);
   const occurrence = type.spec.seats > 1 ? seatOccurrence(type.id, slot.start) : undefined;
+  // Hosts known before any lock, and no rule counting under theirs (limits and seats answer first):
+  // a time a live booking takes is refused before the transaction, as for v1 holds.
+  const seeTaken = type.spec.assignment !== 'roundRobin' && !type.spec.limits && occurrence === undefined;
+  const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot, seeTaken);
+  if (eligible.some((h) => h.taken)) {
+    await refuseTakenTime(ctx, caller, clientId, {
+      providerId: eligible[0]!.providerId, start: slot.start, ...(type.spec.bookingWindow ? { horizonDays: Infinity } : {}),
+    });
+  }
   const held = await insertHoldUnderLocks(
     ctx,
     caller,
