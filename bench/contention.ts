@@ -64,6 +64,12 @@ async function startPostgres(log: (s: string) => void): Promise<{ url: string; s
   return { url, startedHere: !wasRunning };
 }
 
+/** '201s / 409s / the others (status: count, ...)' of a race, or 'none' for no others. */
+const statusLine = (statuses: Record<string, number>) => {
+  const others = Object.entries(statuses).filter(([st]) => st !== '201' && st !== '409');
+  return `${int(statuses['201'] ?? 0)} / ${int(statuses['409'] ?? 0)} / ${others.length ? others.map(([st, n]) => `${st}: ${n}`).join(', ') : 'none'}`;
+};
+
 export interface ContentionResult {
   table: Table;
   memoryRows: (string | number)[][];
@@ -125,19 +131,22 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
     const mark = (phase: string) => { for (const s of samplers) s.mark(phase); };
     mark('seeding');
 
-    log(`  contention: seeding ${PROVIDERS} providers, ${SLOTS * ATTEMPTS_PER_SLOT / HOLDS_PER_CLIENT} clients`);
     const monday = dateAhead(3, 1);
-    const slots: { provider: Account; start: string }[] = [];
-    for (let p = 0; p < PROVIDERS; p++) {
-      const provider = await createUser(a.url, 'provider', `race-provider${p}`, 'Europe/Berlin');
-      await putSchedule(a.url, provider.id, 'Europe/Berlin', '09:00', '17:00', ['monday', 'tuesday', 'wednesday', 'thursday', 'friday']);
-      const r = await expectStatus(200, `${a.url}/v1/slots?providerId=${provider.id}&from=${monday}&to=${addDaysIso(monday, 13)}`, { key: provider.key });
-      for (const s of (r.json.slots as { start: string }[]).slice(0, SLOTS / PROVIDERS)) slots.push({ provider, start: s.start });
-    }
-    if (slots.length !== SLOTS) throw new Error(`expected ${SLOTS} free slots, found ${slots.length}`);
+    /** `tag`'s providers and their first free slots, and the clients: the same shape for each race. */
+    const seedRace = async (tag: string) => {
+      log(`  contention: seeding ${PROVIDERS} providers, ${SLOTS * ATTEMPTS_PER_SLOT / HOLDS_PER_CLIENT} clients (${tag})`);
+      const slots: { provider: Account; start: string }[] = [];
+      for (let p = 0; p < PROVIDERS; p++) {
+        const provider = await createUser(a.url, 'provider', `${tag}-provider${p}`, 'Europe/Berlin');
+        await putSchedule(a.url, provider.id, 'Europe/Berlin', '09:00', '17:00', ['monday', 'tuesday', 'wednesday', 'thursday', 'friday']);
+        const r = await expectStatus(200, `${a.url}/v1/slots?providerId=${provider.id}&from=${monday}&to=${addDaysIso(monday, 13)}`, { key: provider.key });
+        for (const s of (r.json.slots as { start: string }[]).slice(0, SLOTS / PROVIDERS)) slots.push({ provider, start: s.start });
+      }
+      if (slots.length !== SLOTS) throw new Error(`expected ${SLOTS} free slots, found ${slots.length}`);
+      const clients = await createUsers(a.url, 'client', `${tag}-client`, SLOTS * ATTEMPTS_PER_SLOT / HOLDS_PER_CLIENT);
+      return { slots, clients };
+    };
     const total = SLOTS * ATTEMPTS_PER_SLOT;
-    const clients = await createUsers(a.url, 'client', 'race-client', total / HOLDS_PER_CLIENT);
-
     // Request r: slot r % 500 by client floor(r / 5), so a slot's 4 attempts come from 4 clients;
     // the server alternates between a slot's attempts. Shuffled (deterministically), then all sent at once.
     const order = Array.from({ length: total }, (_, r) => r);
@@ -147,18 +156,24 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
       const j = seed % (i + 1);
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    log(`  contention: ${int(total)} holds at once`);
+    const race = async ({ slots, clients }: Awaited<ReturnType<typeof seedRace>>) => {
+      log(`  contention: ${int(total)} holds at once`);
+      const t0 = performance.now();
+      const replies = await Promise.all(order.map((r) => {
+        const slot = slots[r % SLOTS]!;
+        const server = (r + Math.floor(r / SLOTS)) % 2 === 0 ? a : b;
+        return hold(server.url, clients[Math.floor(r / HOLDS_PER_CLIENT)]!.key, slot.provider.id, slot.start, SOCKETS_PER_SERVER)
+          .then((x) => x.status, () => 0);
+      }));
+      const seconds = (performance.now() - t0) / 1000;
+      const statuses: Record<string, number> = {};
+      for (const s of replies) statuses[s] = (statuses[s] ?? 0) + 1;
+      return { statuses, seconds };
+    };
+    mark('seeding');
+    const { slots, clients } = await seedRace('race');
     mark('race');
-    const t0 = performance.now();
-    const replies = await Promise.all(order.map((r) => {
-      const slot = slots[r % SLOTS]!;
-      const server = (r + Math.floor(r / SLOTS)) % 2 === 0 ? a : b;
-      return hold(server.url, clients[Math.floor(r / HOLDS_PER_CLIENT)]!.key, slot.provider.id, slot.start, SOCKETS_PER_SERVER)
-        .then((x) => x.status, () => 0);
-    }));
-    const seconds = (performance.now() - t0) / 1000;
-    const statuses: Record<string, number> = {};
-    for (const s of replies) statuses[s] = (statuses[s] ?? 0) + 1;
+    const { statuses, seconds } = await race({ slots, clients });
 
     const check = new pg.Client({ connectionString: dbUrl.toString() });
     await check.connect();
@@ -172,6 +187,13 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
       WHERE ${live('x')} AND ${live('y')}`,
     )).rows[0].n);
     await check.end();
+
+    // The same race on the same servers once they have taken 2,000 holds: the first is their first (V8
+    // still compiling their code), the second is what a long-running server does.
+    mark('seeding (second race)');
+    const warmSeed = await seedRace('warm-race');
+    mark('second race');
+    const warm = await race(warmSeed);
 
     // Table 3's read load once more, on PostgreSQL: the provider with 100 holds, 7 days, server 1.
     log('  contention: GET /v1/slots load on PostgreSQL (for table 3)');
@@ -191,6 +213,9 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
       ['wall time for all requests', `${seconds.toFixed(2)} s`, '', ''],
       ['successful holds/s', int(ok / seconds), '', ''],
       ['requests answered/s', int(total / seconds), '', ''],
+      ['second race, same servers warm (other providers and clients): 201 / 409 / other', statusLine(warm.statuses), `${int(SLOTS)} / ${int(total - SLOTS)} / none`, met(statusLine(warm.statuses) === `${int(SLOTS)} / ${int(total - SLOTS)} / none`)],
+      ['second race: wall time', `${warm.seconds.toFixed(2)} s`, '', ''],
+      ['second race: successful holds/s', int((warm.statuses['201'] ?? 0) / warm.seconds), '', ''],
     ];
     const memoryRows: (string | number)[][] = [];
     const serverMB: number[] = [];
@@ -213,10 +238,11 @@ export async function contentionBench(log: (s: string) => void, o: ContentionOpt
           `PostgreSQL from scripts/postgres-start.sh with PGTEST_DIR=${PG_DIR} PGTEST_PORT=${PG_PORT} (a cluster of its own, stopped afterwards if the bench started it), fresh database ${dbName}, dropped afterwards; both servers with DATABASE_URL (pool of 10 connections each), npm start's command line without its memory flags, as the container runs it (bench/lib/proc.ts startEngine).`,
           `${PROVIDERS} providers (Mon-Fri 09:00-17:00 Europe/Berlin) x ${SLOTS / PROVIDERS} consecutive free 15-minute slots; ${ATTEMPTS_PER_SLOT} attempts per slot from ${ATTEMPTS_PER_SLOT} different clients, split between the two servers; ${total / HOLDS_PER_CLIENT} clients with ${HOLDS_PER_CLIENT} attempts each; all ${int(total)} requests issued at once (up to ${SOCKETS_PER_SERVER} connections per server).`,
           'Holds/s counts the winners only: the other 1,500 answers are part of the same wall time.',
+          'The first race is the two servers\' first holds: V8 is still compiling their code (a perf profile of the machine during it: V8\'s optimising compiler 16% of all CPU samples, node processes 63%, PostgreSQL 39%). The second race, after the checks above, is the same load on other providers and clients once the servers are warm, as a long-running server is; the checks above are of the first.',
         ],
       },
       memoryRows,
-      raw: { dbName, seconds, statuses, liveCount, overlaps, slotsLoad },
+      raw: { dbName, seconds, statuses, liveCount, overlaps, slotsLoad, secondRace: warm },
       slotsLoad: { label: 'GET /v1/slots (7 days, 100 holds), PostgreSQL (server 1 of table 4)', result: slotsLoad.ours, bare: slotsLoad.bare },
       summary: { holdsPerSec: ok / seconds, serverMB: serverMB.filter(Number.isFinite) },
       // After the samplers stopped above: table 5's and the before/after figures are those of table 4's phases only.
