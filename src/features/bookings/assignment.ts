@@ -12,8 +12,8 @@ import { EVENT_TYPE_LOCK, type Assignment } from './hold.js';
 export interface EligibleHost {
   providerId: string;
   zone: string;
-  /** Asked for (`seeTaken`): a live booking of this host takes the time now. */
-  taken?: boolean;
+  /** A live booking of this host takes the time now (only looked for with `seeTaken`; else false). */
+  taken: boolean;
 }
 
 /**
@@ -34,7 +34,7 @@ export async function eligibleHosts(
   for (const providerId of candidates) {
     try {
       const { zone, taken } = await checkTypeSlot(ctx, type, providerId, slot, seeTaken);
-      eligible.push({ providerId, zone, ...(seeTaken ? { taken } : {}) });
+      eligible.push({ providerId, zone, taken });
     } catch (error) {
       if (!(error instanceof AppError) || type.spec.assignment === 'collective') throw error;
       refusals.push(error);

@@ -139,10 +139,10 @@ export async function holdEventTypeBooking(
   // a time a live booking takes is refused before the transaction, as for v1 holds.
   const seeTaken = type.spec.assignment !== 'roundRobin' && !type.spec.limits && occurrence === undefined;
   const eligible = await eligibleHosts(ctx, type, candidateHosts(type, asked), slot, seeTaken);
+  // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
+  const horizon = type.spec.bookingWindow ? { horizonDays: Infinity } : {};
   if (eligible.some((h) => h.taken)) {
-    await refuseTakenTime(ctx, caller, clientId, {
-      providerId: eligible[0]!.providerId, start: slot.start, ...(type.spec.bookingWindow ? { horizonDays: Infinity } : {}),
-    });
+    await refuseTakenTime(ctx, caller, clientId, { providerId: eligible[0]!.providerId, start: slot.start, ...horizon });
   }
   const held = await insertHoldUnderLocks(
     ctx,
@@ -154,8 +154,7 @@ export async function holdEventTypeBooking(
       ...(occurrence !== undefined ? { occurrence } : {}),
     },
     {
-      // A type with a booking window sets its own horizon instead of BOOKING_HORIZON_DAYS.
-      ...(type.spec.bookingWindow ? { horizonDays: Infinity } : {}),
+      ...horizon,
       ...assignmentOf(type, eligible, blocked, slot.start, occurrence, { clientId }),
     },
   );
